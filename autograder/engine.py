@@ -1,0 +1,72 @@
+"""Grade one submission: build the probes, run them in the worker, judge, score.
+
+The steps are separate functions so that each can be tested alone:
+``plan`` (checks -> probes, in the trusted process, with the reference's answers),
+``execute`` (probes -> replies and verdicts, student code only in the worker) and
+``scoring.score_checks`` (verdicts -> points).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from .runtime.probes import Probe
+from .runtime.runner import CheckRun, StudentRunner
+from .runtime.sandbox import Limits
+from .scoring import TestResult, score_checks
+from .suite.reference import Reference
+from .suite.registry import Check, all_checks, build_probes
+from .suite.weights import module_of
+
+
+@dataclass
+class SubmissionGrade:
+    submission: str
+    tests: list[TestResult]
+    isolation: str = ""
+    output: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(math.fsum(t.score for t in self.tests), 2)
+
+    @property
+    def max_score(self) -> float:
+        return round(math.fsum(t.max_score for t in self.tests), 2)
+
+    def by_function(self) -> dict[str, tuple[float, float]]:
+        """``{function: (score, max_score)}`` in contract order."""
+        totals: dict[str, list[float]] = {}
+        for test in self.tests:
+            pair = totals.setdefault(test.function, [0.0, 0.0])
+            pair[0] += test.score
+            pair[1] += test.max_score
+        return {k: (round(v[0], 2), round(v[1], 2)) for k, v in totals.items()}
+
+
+def plan(checks: Sequence[Check], submission: str, reference: Reference) -> list[list[Probe]]:
+    """The probes of every check for this submission (hidden inputs seeded by its name)."""
+    return [build_probes(check, submission, reference) for check in checks]
+
+
+def execute(runner: StudentRunner, checks: Sequence[Check], probes: list[list[Probe]]) -> list[CheckRun]:
+    """Run every check's probes in the submission's worker."""
+    return [runner.run(module_of(c.function), c.function, p) for c, p in zip(checks, probes)]
+
+
+def grade_submission(folder: Path, name: str | None = None, *, hide: Sequence[Path] = (),
+                     limits: Limits | None = None, level: str = "auto",
+                     checks: Sequence[Check] | None = None, reference: Reference | None = None) -> SubmissionGrade:
+    """Grade the exercise modules in ``folder``; ``name`` (default: the folder's name) seeds
+    the hidden inputs."""
+    folder = Path(folder)
+    name = name or folder.name
+    checks = list(checks if checks is not None else all_checks())
+    probes = plan(checks, name, reference or Reference())
+    with StudentRunner(folder, hide, limits, level) as runner:
+        runs = execute(runner, checks, probes)
+        isolation, output = runner.isolation, runner.output()
+    return SubmissionGrade(name, score_checks(checks, runs), isolation, output)

@@ -1,0 +1,195 @@
+"""The wire format between the grader and a worker: framed JSON plus ``.npy`` arrays.
+
+A message is ``[u32 header length][header JSON]`` followed by, for each array it refers to,
+``[u64 length][.npy bytes]``. Arrays are written with ``np.save`` and read with
+``np.load(allow_pickle=False)``, so nothing a worker sends can execute code in the grader.
+This module is self-contained (json, struct, hashlib, numpy) because the worker imports it by
+path before any student code runs.
+
+Values: ``None``, bools, ints, floats (``inf`` and ``nan`` too), strings, lists, tuples,
+string-keyed dicts, numeric ndarrays, and ``Rng(seed)`` for a ``numpy.random.Generator``.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import struct
+from typing import Any, BinaryIO
+
+import numpy as np
+
+#: Largest message either side accepts; a bigger one is treated as a broken worker.
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+MAX_ARRAYS = 10_000
+MAX_DEPTH = 32
+
+
+class ProtocolError(Exception):
+    """A message that is truncated, oversized or malformed."""
+
+
+class Rng:
+    """Stands for ``numpy.random.default_rng(seed)`` on the wire."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Rng) and other.seed == self.seed
+
+    def __repr__(self) -> str:
+        return f"default_rng({self.seed})"
+
+
+def _encode(value: Any, arrays: list[bytes], depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise ProtocolError("value nested too deeply")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return {"int": str(value)}
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, Rng):
+        return {"rng": value.seed}
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise ProtocolError("object arrays cannot be sent")
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(value), allow_pickle=False)
+        arrays.append(buffer.getvalue())
+        return {"array": len(arrays) - 1}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, arrays, depth + 1) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, arrays, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {"dict": {str(k): _encode(v, arrays, depth + 1) for k, v in value.items()}}
+    raise ProtocolError(f"cannot send a {type(value).__name__}")
+
+
+def _decode(node: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise ProtocolError("value nested too deeply")
+    if node is None or isinstance(node, (bool, str, float, int)):
+        return node
+    if isinstance(node, list):
+        return [_decode(v, arrays, depth + 1) for v in node]
+    if not isinstance(node, dict) or len(node) != 1:
+        raise ProtocolError("malformed value")
+    (tag, body), = node.items()
+    if tag == "int":
+        if not isinstance(body, str) or len(body) > 400:
+            raise ProtocolError("malformed int")
+        return int(body)
+    if tag == "float":
+        return float(body) if body in ("inf", "-inf", "nan") else _bad("float")
+    if tag == "rng":
+        return Rng(body) if isinstance(body, int) else _bad("rng")
+    if tag == "array":
+        if not isinstance(body, int) or not 0 <= body < len(arrays):
+            raise ProtocolError("array reference out of range")
+        return arrays[body]
+    if tag == "tuple" and isinstance(body, list):
+        return tuple(_decode(v, arrays, depth + 1) for v in body)
+    if tag == "dict" and isinstance(body, dict):
+        return {k: _decode(v, arrays, depth + 1) for k, v in body.items()}
+    raise ProtocolError(f"unknown tag {tag!r}")
+
+
+def _bad(what: str):
+    raise ProtocolError(f"malformed {what}")
+
+
+def write_message(stream: BinaryIO, value: Any) -> None:
+    """Encode ``value`` and write it to ``stream`` as one message."""
+    arrays: list[bytes] = []
+    header = json.dumps(_encode(value, arrays), allow_nan=False).encode()
+    parts = [struct.pack(">I", len(header)), header]
+    for blob in arrays:
+        parts += [struct.pack(">Q", len(blob)), blob]
+    stream.write(b"".join(parts))
+    stream.flush()
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(stream: BinaryIO) -> Any:
+    """Read one message from ``stream``; raises ``EOFError`` or ``ProtocolError``."""
+    (header_size,) = struct.unpack(">I", _read_exactly(stream, 4))
+    if header_size > MAX_MESSAGE_BYTES:
+        raise ProtocolError("header too large")
+    try:
+        tree = json.loads(_read_exactly(stream, header_size))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ProtocolError(f"header is not JSON: {error}") from None
+    count = _count_arrays(tree)
+    if count > MAX_ARRAYS:
+        raise ProtocolError("too many arrays")
+    arrays, total = [], header_size
+    for _ in range(count):
+        (size,) = struct.unpack(">Q", _read_exactly(stream, 8))
+        total += size
+        if total > MAX_MESSAGE_BYTES:
+            raise ProtocolError("message too large")
+        try:
+            array = np.load(io.BytesIO(_read_exactly(stream, size)), allow_pickle=False)
+        except (ValueError, OSError) as error:
+            raise ProtocolError(f"bad array: {error}") from None
+        arrays.append(np.asarray(array))
+    return _decode(tree, arrays)
+
+
+def _count_arrays(node: Any) -> int:
+    """How many distinct array slots a header refers to (the highest index + 1)."""
+    highest, stack = -1, [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if set(item) == {"array"} and isinstance(item["array"], int):
+                highest = max(highest, item["array"])
+            else:
+                stack.extend(item.values())
+    return highest + 1
+
+
+def canonical_key(value: Any) -> str:
+    """A stable text key for call arguments, used to look up dependency answers.
+
+    Numbers become floats, sequences become lists and arrays become a hash of their float64
+    bytes and shape, so ``(3, 4)``, ``[3, 4]`` and ``np.array([3, 4])`` share one key.
+
+    >>> canonical_key((3, 4)) == canonical_key([3.0, 4.0])
+    True
+    """
+
+    def walk(v: Any) -> Any:
+        if v is None or isinstance(v, (str, bool)):
+            return v
+        if isinstance(v, Rng):
+            return {"rng": v.seed}
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            return repr(float(v))
+        if isinstance(v, np.ndarray) and v.dtype.kind in "biuf":
+            data = np.ascontiguousarray(v, dtype=np.float64)
+            return {"sha": hashlib.sha256(data.tobytes()).hexdigest(), "shape": list(data.shape)}
+        if isinstance(v, (list, tuple)):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {str(k): walk(x) for k, x in sorted(v.items())}
+        return {"type": type(v).__name__}
+
+    return json.dumps(walk(value), sort_keys=True)

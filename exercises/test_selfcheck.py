@@ -1,0 +1,36 @@
+"""Your self-check: the autograder's visible checks, run on your code.
+
+Run ``make check`` for a table and a feedback report, or ``pytest exercises`` for one test
+per check (``pytest exercises -m batch_norm`` runs one function's checks). Your functions run
+in a separate process, so an infinite loop or a crash fails that check only. The hidden
+checks that grade your work use other, random inputs: passing these is necessary, not enough.
+
+Set STABILITY_TARGET to a folder to check other modules than the ones beside this file.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from autograder.runtime.runner import StudentRunner
+from autograder.runtime.selfcheck import VISIBLE_FILE, load_visible_checks
+
+HERE = Path(__file__).resolve().parent
+TARGET = Path(os.environ.get("STABILITY_TARGET", HERE))
+CHECKS = load_visible_checks(HERE / VISIBLE_FILE)
+
+
+@pytest.fixture(scope="module")
+def runner():
+    with StudentRunner(TARGET) as student:
+        yield student
+
+
+@pytest.mark.parametrize(
+    "check", [pytest.param(c, marks=getattr(pytest.mark, c.function), id=c.name) for c in CHECKS])
+def test_visible(check, runner):
+    run = runner.run(check.module, check.function, check.probes)
+    if not run.passed:
+        pytest.fail(f"{run.label}\n    {run.message}", pytrace=False)
