@@ -2,14 +2,32 @@
 from __future__ import annotations
 
 import inspect
+import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from autograder import paths
+from autograder.runtime import jsoncodec
 from autograder.markers import MarkerError, find_regions
 from autograder.stubgen import generate_stubs, stub_source, student_files
+
+
+def same_data(a, b) -> bool:
+    """Equal structure; floats equal to 1e-12 relative (libm and numpy's summation order may
+    differ in the last bit between machines)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and a.dtype == b.dtype and np.allclose(a, b, rtol=1e-12, atol=1e-15, equal_nan=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
+    return a == b
 
 
 def test_generated_files_are_up_to_date():
@@ -17,14 +35,29 @@ def test_generated_files_are_up_to_date():
     `python -m autograder stubs`."""
     for name, text in student_files().items():
         committed = (paths.EXERCISES / name).read_text()
-        assert committed == text, f"exercises/{name} is out of date or was edited by hand"
+        if name.endswith(".json"):
+            assert same_data(jsoncodec.loads(committed), jsoncodec.loads(text)), \
+                f"exercises/{name} is out of date or was edited by hand"
+        else:
+            assert committed == text, f"exercises/{name} is out of date or was edited by hand"
 
 
 def test_generation_into_a_folder_matches_the_committed_one(tmp_path):
     written = generate_stubs(tmp_path)
     assert sorted(p.name for p in written) == sorted(student_files())
     for path in written:
-        assert path.read_text() == (paths.EXERCISES / path.name).read_text()
+        if path.suffix == ".py":
+            assert path.read_text() == (paths.EXERCISES / path.name).read_text()
+
+
+def test_an_edited_expected_value_is_detected(tmp_path, monkeypatch):
+    edited = tmp_path / "exercises"
+    generate_stubs(edited)
+    data = (edited / "visible_checks.json").read_text().replace("0.25", "0.26", 1)
+    (edited / "visible_checks.json").write_text(data)
+    monkeypatch.setattr(paths, "EXERCISES", edited)
+    with pytest.raises(AssertionError, match="visible_checks.json"):
+        test_generated_files_are_up_to_date()
 
 
 def test_a_hand_edited_stub_is_detected(tmp_path, monkeypatch):

@@ -8,7 +8,8 @@ so no object the student's code built is ever compared.
 Kinds:
 - ``value``: the reply equals ``expected`` (arrays, floats, tuples, lists) within
   ``tolerances.VALUE``;
-- ``raises``: the call raises ``expected`` (an exception name, subclasses accepted);
+- ``raises``: the call raises ``expected["error"]`` (subclasses accepted) with a message
+  that mentions one of ``expected["names"]``, the argument at fault;
 - ``samples`` / ``orthogonal``: random draws judged by statistics (see ``tolerances``);
 - ``same`` / ``differs``: the reply equals, or differs from, the reply to probe ``ref``;
 - ``unmodified``: the call left its array arguments as they were;
@@ -90,7 +91,7 @@ def summarize(value: Any) -> str:
     """A short text for a value: arrays by shape, small ones in full."""
     if isinstance(value, np.ndarray):
         if value.size <= 6:
-            return " ".join(np.array2string(value, precision=4, separator=", ").split())
+            return _nested(value.tolist())
         return f"({', '.join(map(str, value.shape))}) array"
     if isinstance(value, Rng):
         return repr(value)
@@ -102,6 +103,13 @@ def summarize(value: Any) -> str:
     if isinstance(value, tuple):
         return f"({', '.join(summarize(v) for v in value)}{',' if len(value) == 1 else ''})"
     return repr(value)
+
+
+def _nested(value: Any) -> str:
+    """Small arrays as nested lists of short numbers, independent of numpy's printing."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_nested(v) for v in value) + "]"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def call_label(function: str, args: tuple | list = (), kwargs: dict | None = None) -> str:
@@ -248,6 +256,21 @@ def judge_orthogonal(expected: dict, got: Any) -> str | None:
 
 # --- the judge -----------------------------------------------------------------------------
 
+def message_names(message: str, names: list[str] | tuple[str, ...]) -> bool:
+    """Whether an error message mentions one of ``names`` (whole words for short ones)."""
+    import re
+
+    lowered = message.lower()
+    for name in names:
+        name = name.lower()
+        if len(name) <= 2:
+            if re.search(rf"\b{re.escape(name)}\b", lowered):
+                return True
+        elif name in lowered:
+            return True
+    return False
+
+
 def failure_text(reply: dict) -> str:
     """A student-facing sentence for an exception the student's code raised."""
     error = reply.get("error", "an error")
@@ -262,12 +285,16 @@ def judge(probe: Probe, reply: dict, replies: list[dict]) -> Verdict:
     """Judge one reply. ``replies`` holds the replies to the earlier probes of the check."""
     kind = probe.kind
     if kind == "raises":
+        wanted, names = probe.expected["error"], probe.expected.get("names", [])
         raised = reply.get("error") if not reply.get("ok") else None
-        if raised and probe.expected in reply.get("bases", [raised]):
+        if raised and wanted in reply.get("bases", [raised]):
+            if names and not message_names(reply.get("message", ""), names):
+                return Verdict(False, f"raised {wanted}, but its message does not say which argument is wrong "
+                                      f"(expected it to mention {names[0]!r}): {reply.get('message', '')!r}")
             return Verdict(True)
         if raised:
-            return Verdict(False, f"should raise {probe.expected}, but {failure_text(reply)}")
-        return Verdict(False, f"should raise {probe.expected}, but returned {type_name(reply.get('result'))}")
+            return Verdict(False, f"should raise {wanted}, but {failure_text(reply)}")
+        return Verdict(False, f"should raise {wanted}, but returned {type_name(reply.get('result'))}")
     if not reply.get("ok"):
         return Verdict(False, failure_text(reply))
     if kind == "session":

@@ -66,7 +66,10 @@ class StudentRunner:
         return self._module_problems[module]
 
     def _import(self, module: str) -> str | None:
-        if not (self.submission / f"{module}.py").is_file():
+        path = self.submission / f"{module}.py"
+        if path.is_symlink():
+            return f"{module}.py is a symbolic link; submit the file itself"
+        if not path.is_file():
             return f"{module}.py is missing from the submission"
         try:
             self._ensure_worker()

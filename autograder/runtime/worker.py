@@ -88,8 +88,10 @@ def _confine(config: dict) -> str:
     submission = config["submission"]
     for name in sorted(os.listdir(submission)):
         path = os.path.join(submission, name)
-        if name.endswith(".py") and not name.startswith(".") and os.path.isfile(path):
-            with open(path, "rb") as handle:
+        # Never follow a link: it could point at the grader's own files.
+        if name.endswith(".py") and not name.startswith(".") and not os.path.islink(path) and os.path.isfile(path):
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as handle:
                 sources[name] = handle.read(MAX_SOURCE_BYTES)
     if config.get("hide"):
         keep = sorted({sys.prefix, sys.base_prefix, *[p for p in sys.path if p.endswith("-packages")]})

@@ -9,6 +9,10 @@ from .inputs import gradients
 from .registry import check
 
 INF = math.inf
+NORM_TYPE = ("norm_type", "norm", "p")
+BOUNDS = ("min_val", "max_val", "min", "max")
+MAX_NORM = ("max_norm", "norm")
+NON_FINITE = ("grads", "grad", "norm", "nan", "inf", "finite", "diverge")
 
 
 @check("global_norm", share=5, main=True)
@@ -30,7 +34,8 @@ def global_norm_edge_cases(rng, ref):
 @check("global_norm", share=1)
 def global_norm_rejects_small_p(rng, ref):
     """global_norm raises ValueError for norm_type < 1."""
-    return [ref.raises("global_norm", gradients(rng, 2), 0.5), ref.raises("global_norm", gradients(rng, 2), 0.0)]
+    return [ref.raises("global_norm", gradients(rng, 2), 0.5, names=NORM_TYPE),
+            ref.raises("global_norm", gradients(rng, 2), 0.0, names=NORM_TYPE)]
 
 
 @check("global_norm", share=1, visible=True)
@@ -52,7 +57,7 @@ def clip_by_value_matches_reference(rng, ref):
 @check("clip_by_value", share=1)
 def clip_by_value_rejects_inverted_bounds(rng, ref):
     """clip_by_value raises ValueError when min_val > max_val."""
-    return [ref.raises("clip_by_value", gradients(rng, 2), 1.0, -1.0)]
+    return [ref.raises("clip_by_value", gradients(rng, 2), 1.0, -1.0, names=BOUNDS)]
 
 
 @check("clip_by_value", share=0.5)
@@ -96,8 +101,8 @@ def clip_by_norm_rejects_bad_input(rng, ref):
     nan[1].flat[0] = np.nan
     inf = [g.copy() for g in grads]
     inf[0].flat[-1] = np.inf
-    return [ref.raises("clip_by_norm", grads, 0.0), ref.raises("clip_by_norm", grads, -1.0),
-            ref.raises("clip_by_norm", nan, 1.0), ref.raises("clip_by_norm", inf, 1.0)]
+    return [ref.raises("clip_by_norm", grads, 0.0, names=MAX_NORM), ref.raises("clip_by_norm", grads, -1.0, names=MAX_NORM),
+            ref.raises("clip_by_norm", nan, 1.0, names=NON_FINITE), ref.raises("clip_by_norm", inf, 1.0, names=NON_FINITE)]
 
 
 @check("clip_by_norm", share=0.5)

@@ -13,6 +13,8 @@ from ..runtime.protocol import Rng
 from .inputs import distinct_sizes
 from .registry import check
 
+SHAPE = ("shape", "dimension", "dim", "ndim")
+
 
 def _dense(rng) -> tuple[int, int]:
     """A dense shape with >= MIN_SAMPLES entries and fan_in = 4 fan_out or the reverse."""
@@ -54,7 +56,7 @@ def compute_fans_matches_reference(rng, ref):
 @check("compute_fans", share=1)
 def compute_fans_rejects_vectors(rng, ref):
     """compute_fans raises ValueError for shapes with fewer than 2 dimensions."""
-    return [ref.raises("compute_fans", (int(rng.integers(2, 50)),)), ref.raises("compute_fans", ())]
+    return [ref.raises("compute_fans", (int(rng.integers(2, 50)),), names=SHAPE), ref.raises("compute_fans", (), names=SHAPE)]
 
 
 @check("compute_fans", share=1, visible=True)
@@ -76,7 +78,8 @@ def calculate_gain_matches_reference(rng, ref):
 @check("calculate_gain", share=1)
 def calculate_gain_rejects_unknown(rng, ref):
     """calculate_gain raises ValueError for an unknown nonlinearity."""
-    return [ref.raises("calculate_gain", name) for name in ("gelu", "Tanh", "softmax")]
+    return [ref.raises("calculate_gain", name, names=("nonlinearity", "activation", name))
+            for name in ("gelu", "Tanh", "softmax")]
 
 
 @check("calculate_gain", share=1, visible=True)
@@ -156,7 +159,8 @@ def _he_main(rng, ref, function):
 
 
 def _he_errors(ref, function):
-    return [ref.raises(function, (30, 20), mode="fan_avg"), ref.raises(function, (30, 20), nonlinearity="gelu")]
+    return [ref.raises(function, (30, 20), mode="fan_avg", names=("mode", "fan_avg")),
+            ref.raises(function, (30, 20), nonlinearity="gelu", names=("nonlinearity", "activation", "gelu"))]
 
 
 @check("he_uniform", share=5, main=True)
@@ -229,7 +233,7 @@ def orthogonal_seeded(rng, ref):
 @check("orthogonal", share=1)
 def orthogonal_rejects_vectors(rng, ref):
     """orthogonal raises ValueError for shapes with fewer than 2 dimensions."""
-    return [ref.raises("orthogonal", (int(rng.integers(2, 50)),))]
+    return [ref.raises("orthogonal", (int(rng.integers(2, 50)),), names=SHAPE)]
 
 
 @check("orthogonal", share=1, visible=True)

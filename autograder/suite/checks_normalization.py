@@ -6,6 +6,9 @@ import numpy as np
 from .inputs import activations, distinct_sizes, positive, tiny
 from .registry import check
 
+SINGLE_VALUE = ("x", "feature", "channel", "value", "batch", "sample")
+GROUPS = ("num_groups", "group")
+
 
 def _params(rng, channels):
     return positive(rng, channels), rng.normal(0.0, 1.0, channels)
@@ -41,8 +44,8 @@ def batch_norm_eps_matters(rng, ref):
 def batch_norm_single_value_raises(rng, ref):
     """batch_norm raises ValueError when a feature has a single value."""
     d = int(rng.integers(2, 6))
-    return [ref.raises("batch_norm", rng.normal(size=(1, d))),
-            ref.raises("batch_norm", rng.normal(size=(1, d, 1, 1)))]
+    return [ref.raises("batch_norm", rng.normal(size=(1, d)), names=SINGLE_VALUE),
+            ref.raises("batch_norm", rng.normal(size=(1, d, 1, 1)), names=SINGLE_VALUE)]
 
 
 @check("batch_norm", share=0.5)
@@ -128,7 +131,7 @@ def group_norm_invalid_groups_raise(rng, ref):
     """group_norm raises ValueError when C is not divisible by num_groups, or num_groups < 1."""
     c = int(rng.choice([6, 10]))
     x = rng.normal(size=(2, c, 3))
-    return [ref.raises("group_norm", x, 4), ref.raises("group_norm", x, 0)]
+    return [ref.raises("group_norm", x, 4, names=GROUPS), ref.raises("group_norm", x, 0, names=GROUPS)]
 
 
 @check("group_norm", share=1)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from .registry import check
 
+STEP = ("step",)
+LENGTHS = ("total_steps", "warmup_steps", "total", "warmup")
+
 
 def _lr(rng) -> float:
     return float(rng.choice([1e-3, 3e-4, 0.1, 1.0]) * rng.uniform(0.5, 2.0))
@@ -25,7 +28,7 @@ def linear_warmup_without_warmup(rng, ref):
 @check("linear_warmup", share=1)
 def linear_warmup_rejects_negative_step(rng, ref):
     """linear_warmup raises ValueError for a negative step."""
-    return [ref.raises("linear_warmup", -1, 10, 0.1)]
+    return [ref.raises("linear_warmup", -1, 10, 0.1, names=STEP)]
 
 
 @check("linear_warmup", share=1, visible=True)
@@ -45,7 +48,7 @@ def cosine_decay_curve(rng, ref):
 @check("cosine_decay", share=1)
 def cosine_decay_rejects_negative_step(rng, ref):
     """cosine_decay raises ValueError for a negative step."""
-    return [ref.raises("cosine_decay", -3, 10, 0.1)]
+    return [ref.raises("cosine_decay", -3, 10, 0.1, names=STEP)]
 
 
 @check("cosine_decay", share=1, visible=True)
@@ -73,8 +76,9 @@ def warmup_cosine_without_warmup(rng, ref):
 @check("warmup_cosine", share=1)
 def warmup_cosine_rejects_bad_arguments(rng, ref):
     """warmup_cosine raises ValueError when total_steps <= warmup_steps or step < 0."""
-    return [ref.raises("warmup_cosine", 0, 10, 10, 0.1), ref.raises("warmup_cosine", 3, 10, 5, 0.1),
-            ref.raises("warmup_cosine", -1, 2, 10, 0.1)]
+    return [ref.raises("warmup_cosine", 0, 10, 10, 0.1, names=LENGTHS),
+            ref.raises("warmup_cosine", 3, 10, 5, 0.1, names=LENGTHS),
+            ref.raises("warmup_cosine", -1, 2, 10, 0.1, names=STEP)]
 
 
 @check("warmup_cosine", share=1, visible=True)
@@ -93,7 +97,7 @@ def step_decay_curve(rng, ref):
 @check("step_decay", share=1)
 def step_decay_rejects_negative_step(rng, ref):
     """step_decay raises ValueError for a negative step."""
-    return [ref.raises("step_decay", -1, 0.1, 5)]
+    return [ref.raises("step_decay", -1, 0.1, 5, names=STEP)]
 
 
 @check("step_decay", share=1, visible=True)
@@ -112,7 +116,7 @@ def inverse_sqrt_curve(rng, ref):
 @check("inverse_sqrt", share=1)
 def inverse_sqrt_rejects_negative_step(rng, ref):
     """inverse_sqrt raises ValueError for a negative step."""
-    return [ref.raises("inverse_sqrt", -2, 4, 0.1)]
+    return [ref.raises("inverse_sqrt", -2, 4, 0.1, names=STEP)]
 
 
 @check("inverse_sqrt", share=1, visible=True)

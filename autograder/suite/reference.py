@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import paths
-from ..runtime.probes import Probe, call_label
+from ..runtime.probes import Probe, call_label, message_names
 from ..runtime.protocol import Rng, canonical_key
 from .weights import module_of
 
@@ -147,16 +147,19 @@ class Reference:
         label = call_label(function, ("step", *rest), kwargs) + f" for step in {_steps_text(steps)}"
         return Probe("curve", request, label, {"steps": list(steps), "values": expected})
 
-    def raises(self, function: str, *args: Any, **kwargs: Any) -> Probe:
-        """The call must raise ValueError (checked against the reference at build time)."""
+    def raises(self, function: str, *args: Any, names: tuple[str, ...] = (), **kwargs: Any) -> Probe:
+        """The call must raise ValueError whose message names the argument: one of ``names``
+        (the contract asks for it; aliases keep the wording free). Checked against the
+        reference at build time."""
         try:
             self(function, *args, **kwargs)
-        except ValueError:
-            pass
+        except ValueError as error:
+            if names and not message_names(str(error), names):
+                raise AssertionError(f"the reference's message {error} names none of {names}") from None
         else:
             raise AssertionError(f"the reference does not raise for {call_label(function, args, kwargs)}")
         return Probe("raises", self.request(function, args, kwargs), call_label(function, args, kwargs),
-                     "ValueError")
+                     {"error": "ValueError", "names": list(names)})
 
     def plain(self, function: str, *args: Any, **kwargs: Any) -> Probe:
         """Arrays come back as exact float64 ndarrays, scalars as floats."""
