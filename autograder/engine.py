@@ -3,7 +3,7 @@
 The steps are separate functions so that each can be tested alone:
 ``plan`` (checks -> probes, in the trusted process, with the reference's answers),
 ``execute`` (probes -> replies and verdicts, student code only in the worker) and
-``scoring.score_checks`` (verdicts -> points).
+``scoring.score_checks`` (verdicts -> points) and ``diagnose`` (failures -> named mistakes).
 """
 from __future__ import annotations
 
@@ -57,6 +57,16 @@ def execute(runner: StudentRunner, checks: Sequence[Check], probes: list[list[Pr
     return [runner.run(module_of(c.function), c.function, p) for c, p in zip(checks, probes)]
 
 
+def diagnose(results: list[TestResult]) -> list[TestResult]:
+    """Name the catalogued mistakes behind each failed check (trusted process only)."""
+    from .feedback.detect import detect
+
+    for result in results:
+        if not result.passed and result.run is not None:
+            result.mistakes = detect(result.function, result.run)
+    return results
+
+
 def grade_submission(folder: Path, name: str | None = None, *, hide: Sequence[Path] = (),
                      limits: Limits | None = None, level: str = "auto",
                      checks: Sequence[Check] | None = None, reference: Reference | None = None) -> SubmissionGrade:
@@ -69,4 +79,4 @@ def grade_submission(folder: Path, name: str | None = None, *, hide: Sequence[Pa
     with StudentRunner(folder, hide, limits, level) as runner:
         runs = execute(runner, checks, probes)
         isolation, output = runner.isolation, runner.output()
-    return SubmissionGrade(name, score_checks(checks, runs), isolation, output)
+    return SubmissionGrade(name, diagnose(score_checks(checks, runs)), isolation, output)

@@ -21,6 +21,19 @@ def _cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 20] + " ... [truncated]"
 
 
+def mistake_text(test) -> str:
+    """The named mistakes of a failed test, or a plain word that none matched."""
+    if test.passed or test.run is None or not test.run.replies:
+        return ""
+    if test.mistakes:
+        parts = [f"\nLikely mistake ({m.name}): {m.explanation}\nHint: {m.hint}" for m in test.mistakes]
+        return "".join(parts)
+    last = test.run.replies[-1]
+    if last.get("error") in ("WorkerFailure", "ModuleProblem", "NotImplementedError"):
+        return ""
+    return "\nNone of the catalogued mistakes matches this output."
+
+
 def results_dict(grade: SubmissionGrade) -> dict:
     tests = []
     for test in grade.tests:
@@ -28,7 +41,7 @@ def results_dict(grade: SubmissionGrade) -> dict:
             output = f"{test.description}\nPassed."
         else:
             detail = f"{test.label}\n{test.message}" if test.label else test.message
-            output = f"{test.description}\n{detail}"
+            output = f"{test.description}\n{detail}{mistake_text(test)}"
         tests.append({
             "name": f"{test.function}: {test.name}",
             "score": test.score,

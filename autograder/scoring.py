@@ -29,6 +29,8 @@ class TestResult:
     message: str
     label: str = ""
     run: CheckRun | None = field(default=None, repr=False)
+    #: Catalogued mistakes that explain a failure (``feedback.catalogue.Mistake``).
+    mistakes: list = field(default_factory=list)
 
 
 def score_checks(checks: list[Check], runs: list[CheckRun]) -> list[TestResult]:

@@ -278,6 +278,8 @@ def failure_text(reply: dict) -> str:
     message = reply.get("message", "")
     if error == "NotImplementedError":
         return message or "not implemented yet"
+    if error in ("ModuleProblem", "WorkerFailure"):
+        return message
     return f"raised {error}{where}: {message}" if message else f"raised {error}{where}"
 
 

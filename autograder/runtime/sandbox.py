@@ -128,6 +128,12 @@ class Worker:
         """A sentence naming the isolation in force."""
         return DESCRIPTIONS[self.level]
 
+    def _fresh_uid(self) -> int:
+        """A uid no other live worker has: per grader process and per start, so that the
+        process limit of a worker being torn down never counts against its successor."""
+        self._starts = getattr(self, "_starts", 0) + 1
+        return 2_000_000 + (os.getpid() % 100_000) * 1_000 + self._starts % 1_000
+
     def start(self) -> dict:
         """Start the worker and wait until it has confined itself; returns its hello."""
         if self.level == "auto":
@@ -143,7 +149,7 @@ class Worker:
             "submission": str(Path(self.submission).resolve()),
             "workdir": workdir,
             "hide": hide if namespaced else [],
-            "uid": 2_000_000 + os.getpid() if self.level == "root" else None,
+            "uid": self._fresh_uid() if self.level == "root" else None,
             "in_fd": request_read,
             "out_fd": reply_write,
             "limits": {"memory_bytes": self.limits.memory_bytes, "processes": self.limits.processes,

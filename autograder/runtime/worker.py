@@ -184,8 +184,10 @@ def _error(exc: BaseException, workdir: str) -> dict:
     """An exception as data, located at the deepest frame in the student's own files."""
     where = ""
     for frame in traceback.extract_tb(exc.__traceback__):
-        if os.path.dirname(os.path.abspath(frame.filename)) == workdir:
+        if not frame.filename.startswith("<") and os.path.dirname(os.path.abspath(frame.filename)) == workdir:
             where = f"{os.path.basename(frame.filename)}:{frame.lineno}"
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = f"{os.path.basename(exc.filename)}:{exc.lineno}"
     message = str(exc)
     return {"ok": False, "error": type(exc).__name__, "message": message[:500], "where": where,
             "bases": [cls.__name__ for cls in type(exc).__mro__]}
@@ -336,6 +338,13 @@ def _session(module, request: dict, workdir: str) -> dict:
     return {"ok": True, "results": results}
 
 
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     inbox = os.fdopen(config["in_fd"], "rb", buffering=0)
@@ -350,6 +359,8 @@ def main() -> None:
         protocol.write_message(outbox, {"ok": False, "error": "SandboxError",
                                         "message": f"{type(exc).__name__}: {exc}"})
         return
+    # A process forked by student code must not speak for the worker: close its channel.
+    os.register_at_fork(after_in_child=lambda: (_close_quietly(config["in_fd"]), _close_quietly(config["out_fd"])))
     protocol.write_message(outbox, {"ok": True, "ready": True, "uid": os.getuid(),
                                     "pid": os.getpid()})
     serve(inbox, outbox, workdir)

@@ -57,23 +57,25 @@ def to_plain(value: Any) -> Any:
     raise TypeError(f"unexpected reference result {type(value).__name__}")
 
 
-def _resolve(value: Any) -> Any:
+def resolve_args(value: Any) -> Any:
+    """Wire values to call arguments: ``Rng(seed)`` becomes a Generator."""
     if isinstance(value, Rng):
         return np.random.default_rng(value.seed)
     if isinstance(value, list):
-        return [_resolve(v) for v in value]
+        return [resolve_args(v) for v in value]
     if isinstance(value, tuple):
-        return tuple(_resolve(v) for v in value)
+        return tuple(resolve_args(v) for v in value)
     return value
 
 
-def _copy(value: Any) -> Any:
+def copy_args(value: Any) -> Any:
+    """A deep copy of arrays in (nested) arguments, so calls cannot change the probe."""
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, list):
-        return [_copy(v) for v in value]
+        return [copy_args(v) for v in value]
     if isinstance(value, tuple):
-        return tuple(_copy(v) for v in value)
+        return tuple(copy_args(v) for v in value)
     return value
 
 
@@ -94,7 +96,7 @@ class Reference:
 
     def __call__(self, function: str, *args: Any, **kwargs: Any) -> Any:
         """The reference's result for a call (arguments are copied first)."""
-        return self.function(function)(*_resolve(_copy(args)), **_resolve(_copy(kwargs)))
+        return self.function(function)(*resolve_args(copy_args(args)), **resolve_args(copy_args(kwargs)))
 
     # --- requests --------------------------------------------------------------------------
 
@@ -194,12 +196,12 @@ class Reference:
         expected = []
         for index, step in enumerate(steps):
             if step[0] == "call":
-                value = to_plain(obj(*_copy(step[1])))
+                value = to_plain(obj(*copy_args(step[1])))
             elif step[0] == "method":
                 getattr(obj, step[1])()
                 value = None
             elif step[0] == "set":
-                setattr(obj, step[1], _copy(step[2]))
+                setattr(obj, step[1], copy_args(step[2]))
                 value = None
             else:
                 value = to_plain(getattr(obj, step[1]))
