@@ -29,7 +29,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         print(f"error: {folder} is not a folder", file=sys.stderr)
         return 2
-    return run_self_check(folder)
+    return run_self_check(folder, html_path=Path(args.html) if args.html else None)
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="the student self-check: run the visible checks on DIR")
     check.add_argument("dir", nargs="?", default=str(paths.EXERCISES), help="folder of exercise modules (default: exercises/)")
+    check.add_argument("--html", default=None, help="where to write the feedback report (default: build/feedback.html)")
     check.set_defaults(run=_cmd_check)
     return parser
 

@@ -1,7 +1,7 @@
 """Grade a folder of submissions in parallel, resumably, writing every file atomically.
 
-For each submission folder ``SUBMISSIONS/<name>/`` it writes ``OUT/<name>/results.json``
-(Gradescope's format), then ``OUT/grades.csv`` for the whole class. A submission whose
+For each submission folder ``SUBMISSIONS/<name>/`` it writes ``OUT/<name>/feedback.html``
+and ``OUT/<name>/results.json`` (Gradescope's format), then ``OUT/grades.csv`` for the class. A submission whose
 ``results.json`` exists is skipped unless ``force``; a run killed halfway loses at most the
 submissions being graded at that moment.
 """
@@ -36,8 +36,9 @@ class BatchSummary:
 _STATE: dict = {}
 
 
-def _init_process(hide: list[str], limits: Limits, level: str) -> None:
-    _STATE.update(hide=hide, limits=limits, level=level, reference=Reference(), checks=all_checks())
+def _init_process(hide: list[str], limits: Limits, level: str, feedback: bool = True) -> None:
+    _STATE.update(hide=hide, limits=limits, level=level, feedback=feedback, reference=Reference(),
+                  checks=all_checks())
 
 
 def _unreadable(folder: Path, problem: str) -> SubmissionGrade:
@@ -56,15 +57,21 @@ def _grade_one(task: tuple[str, str]) -> tuple[str, str | None]:
         else:
             grade = grade_submission(folder, folder.name, hide=_STATE["hide"], limits=_STATE["limits"],
                                      level=_STATE["level"], checks=_STATE["checks"], reference=_STATE["reference"])
-        write_atomic(out_dir / folder.name / "results.json", results_json(grade))
+        if _STATE["feedback"]:
+            from .feedback.report import feedback_html
+
+            write_atomic(out_dir / folder.name / "feedback.html", feedback_html(grade))
+        write_atomic(out_dir / folder.name / "results.json", results_json(grade))  # last: marks it done
         return folder.name, None
     except Exception as error:  # noqa: BLE001 - one submission's failure must not stop the class
         return folder.name, f"{type(error).__name__}: {error}"
 
 
 def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, force: bool = False,
-                 progress: bool = True, limits: Limits | None = None, level: str = "auto") -> BatchSummary:
-    """Grade every submission in ``submissions`` into ``out_dir``."""
+                 progress: bool = True, limits: Limits | None = None, level: str = "auto",
+                 feedback: bool = True) -> BatchSummary:
+    """Grade every submission in ``submissions`` into ``out_dir`` (``feedback``: also write
+    ``feedback.html`` with plots for each)."""
     submissions, out_dir = Path(submissions).resolve(), Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     folders = find_submissions(submissions, exclude=(out_dir,))
@@ -78,7 +85,7 @@ def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, forc
     hide = [str(paths.REPO), str(submissions), str(out_dir)]
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(pending))))
     tasks = [(str(f), str(out_dir)) for f in pending]
-    initargs = (hide, limits or Limits(), level)
+    initargs = (hide, limits or Limits(), level, feedback)
     bar = _progress(len(tasks), progress)
     if jobs == 1:
         _init_process(*initargs)

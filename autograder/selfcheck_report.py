@@ -11,6 +11,10 @@ import textwrap
 from pathlib import Path
 
 from . import paths
+from .atomic import write_atomic
+from .report.build import CheckLine, attach_plots, group_by_function
+from .report.html import render
+from .runtime.mistakes import shipped_mistakes
 from .runtime.runner import CheckRun, StudentRunner
 from .runtime.selfcheck import VISIBLE_FILE, VisibleCheck, load_visible_checks
 
@@ -41,13 +45,35 @@ def format_table(rows: list[tuple[str, float, float, str]], width: int | None = 
     return "\n".join(lines)
 
 
-def run_self_check(folder: Path, checks_file: Path | None = None) -> int:
-    """Run the visible checks on ``folder``, print the table; 0 when every check passes."""
+def self_check_html(folder: Path, checks: list[VisibleCheck], runs: list[CheckRun]) -> str:
+    """The feedback report of a self-check: every failed function with its plot, the mistakes
+    recognised from the answers shipped with the visible checks, and the hints."""
+    lines = []
+    for check, run in zip(checks, runs):
+        mistakes = shipped_mistakes(run.probes[len(run.replies) - 1], run.replies[-1]) if not run.passed and run.replies else []
+        lines.append((check.function, CheckLine(check.name, check.description, check.points if run.passed else 0.0,
+                                                check.points, run.passed, run.label, run.message, mistakes, run)))
+    sections = group_by_function(lines)
+    attach_plots(sections)
+    return render("Stability Lab self-check", f"visible checks on {folder}", sections,
+                  ["The grade comes from hidden checks on other, random inputs: passing these is necessary, not enough."])
+
+
+def run_self_check(folder: Path, checks_file: Path | None = None, html_path: Path | None = None) -> int:
+    """Run the visible checks on ``folder``, print the table and write the HTML report;
+    0 when every check passes."""
     checks = load_visible_checks(checks_file or paths.EXERCISES / VISIBLE_FILE)
     with StudentRunner(folder) as runner:
         runs = [runner.run(c.module, c.function, c.probes) for c in checks]
     rows = summarize_by_function(checks, runs)
     print(format_table(rows))
+    named = {m["name"]: m for c, r in zip(checks, runs) if not r.passed and r.replies
+             for m in shipped_mistakes(r.probes[len(r.replies) - 1], r.replies[-1])}
+    for mistake in named.values():
+        print(f"\nLikely mistake: {mistake['explanation']}\n  Hint: {mistake['hint']}")
+    html_path = Path(html_path or paths.REPO / "build" / "feedback.html")
+    write_atomic(html_path, self_check_html(folder, checks, runs))
+    print(f"\nFeedback report with plots: {html_path}")
     earned = math.fsum(r[1] for r in rows)
     available = math.fsum(r[2] for r in rows)
     passed = sum(run.passed for run in runs)

@@ -1,8 +1,15 @@
-"""Export the visible checks, with the reference's answers, for the student self-check."""
+"""Export the visible checks, with the reference's answers, for the student self-check.
+
+Each visible probe also carries the catalogued mistakes of its function with their answers
+to that probe (wrong answers, plain data), so the self-check can name a mistake without any
+reference code.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict
 
+from .feedback.catalogue import for_function
+from .feedback.detect import mutant_answer
 from .runtime import jsoncodec
 from .suite.reference import Reference
 from .suite.registry import all_checks, build_probes
@@ -17,6 +24,9 @@ def visible_checks_json(reference: Reference | None = None) -> str:
         if check.visibility != "visible":
             continue
         probes = build_probes(check, "visible", reference)
+        for probe in probes:
+            probe.mistakes = [{"name": m.name, "explanation": m.explanation, "hint": m.hint, "detect": m.detect,
+                               "answer": mutant_answer(m, probe)} for m in for_function(check.function)]
         checks.append({"name": check.name, "function": check.function, "module": module_of(check.function),
                        "points": check.points, "description": check.description,
                        "probes": [asdict(p) for p in probes]})

@@ -4,8 +4,8 @@
 
 It builds N synthetic submissions (a third correct, a third with one catalogued mistake
 each, a third untouched stubs), grades them once with one grader process and once with all
-cores, and prints the median seconds per submission (one core) and the throughput. It exits
-1 when a target is missed:
+cores, and prints the median seconds per submission (one core, feedback report with plots
+included), what the plots cost, and the throughput. It exits 1 when a target is missed:
 - the full hidden suite takes at most 0.5 s per submission on one core (median);
 - scaling to all cores is near-linear (at least 75% parallel efficiency).
 """
@@ -26,6 +26,7 @@ from autograder import paths  # noqa: E402
 from autograder.engine import grade_submission  # noqa: E402
 from autograder.feedback.catalogue import CATALOGUE  # noqa: E402
 from autograder.feedback.mutants import write_mutant_submission  # noqa: E402
+from autograder.feedback.report import feedback_html  # noqa: E402
 from autograder.grading import grade_folder  # noqa: E402
 from autograder.suite.reference import Reference  # noqa: E402
 from autograder.suite.registry import all_checks  # noqa: E402
@@ -66,11 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         checks, reference = all_checks(), Reference()
         grade_submission(folders[0], "warm-up", checks=checks, reference=reference)
 
-        per_submission = []
+        feedback_html(grade_submission(folders[1], "warm-up", checks=checks, reference=reference))
+        per_submission, plotting = [], []
         for folder in folders:
             start = time.perf_counter()
-            grade_submission(folder, folder.name, hide=[paths.REPO, root], checks=checks, reference=reference)
+            grade = grade_submission(folder, folder.name, hide=[paths.REPO, root], checks=checks, reference=reference)
+            graded = time.perf_counter()
+            feedback_html(grade)
             per_submission.append(time.perf_counter() - start)
+            plotting.append(time.perf_counter() - graded)
         median = statistics.median(per_submission)
 
         start = time.perf_counter()
@@ -82,8 +87,10 @@ def main(argv: list[str] | None = None) -> int:
 
     efficiency = serial / (parallel * args.jobs)
     print(f"submissions: {args.n} (correct, one mistake, stub in turn); cores: {os.cpu_count()}")
-    print(f"one core, per submission: median {median:.3f} s (min {min(per_submission):.3f}, "
-          f"max {max(per_submission):.3f})")
+    print(f"one core, per submission with its feedback report: median {median:.3f} s "
+          f"(min {min(per_submission):.3f}, max {max(per_submission):.3f})")
+    print(f"  of which plots and report: median {statistics.median(plotting):.3f} s, "
+          f"mean {statistics.mean(plotting):.3f} s ({sum(plotting) / sum(per_submission):.0%} of the time)")
     print(f"grade --jobs 1:  {serial:.3f} s per submission ({1 / serial:.1f} submissions/s)")
     print(f"grade --jobs {args.jobs}:  {parallel:.3f} s per submission ({1 / parallel:.1f} submissions/s), "
           f"speed-up {serial / parallel:.2f}x, efficiency {efficiency:.0%}")

@@ -167,3 +167,35 @@ def test_every_contract_entry_has_main_and_visible_checks_and_points_total_100()
         assert any(c.main for c in mine) and any(c.visibility == "visible" for c in mine), function
         assert round(sum(c.points for c in mine), 6) == WEIGHTS[function][1]
     assert set(ZEROS) == set(paths.MODULES)
+
+
+@pytest.mark.parametrize("mistake", CATALOGUE, ids=[m.name for m in CATALOGUE])
+def test_a_mutants_html_report_names_the_mistake_and_shows_a_plot(graded_mutants_dir, mistake):
+    import html
+
+    report = (graded_mutants_dir / mistake.name / "feedback.html").read_text()
+    assert html.escape(mistake.explanation) in report and html.escape(mistake.hint) in report
+    assert "data:image/png;base64," in report
+
+
+@pytest.fixture(scope="module")
+def graded_mutants_dir(graded_mutants, tmp_path_factory):
+    return next(tmp_path_factory.getbasetemp().glob("mutants*")) / "out"
+
+
+def test_the_self_check_names_mistakes_from_the_shipped_answers(tmp_path):
+    """Visible checks carry each mistake's answers, so the student's own check names them."""
+    from autograder.runtime.mistakes import shipped_mistakes
+    from autograder.runtime.selfcheck import load_visible_checks, run_visible
+
+    checks = load_visible_checks(paths.EXERCISES / VISIBLE_FILE)
+    caught = 0
+    for mistake in CATALOGUE:
+        folder = write_mutant_submission(tmp_path / mistake.name, mistake)
+        failed = [(c, r) for c, r in zip(checks, run_visible(folder, checks)) if not r.passed]
+        assert {c.function for c, _ in failed} <= {mistake.function}
+        if failed:
+            caught += 1
+            named = {m["name"] for _, r in failed for m in shipped_mistakes(r.probes[len(r.replies) - 1], r.replies[-1])}
+            assert mistake.name in named, (mistake.name, named)
+    assert caught >= 45  # most mistakes already show on the visible examples

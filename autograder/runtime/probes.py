@@ -39,6 +39,9 @@ class Probe:
     label: str
     expected: Any = None
     ref: int | None = None
+    #: For shipped (visible) probes: the catalogued mistakes of the function with their
+    #: answers to this probe, ``{"name", "explanation", "hint", "detect", "answer"}``.
+    mistakes: list = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,317 @@
+"""Plots that show a student's answer next to the target, drawn from the check's own inputs.
+
+Every function takes the failed probe and the student's reply (plain data) and returns PNG
+bytes, or None when no picture would teach anything. A stub's reply has no answer, so only the
+target is drawn: the student sees where they are going (as in Tensor-Puzzles).
+"""
+from __future__ import annotations
+
+import io
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from ..runtime.probes import Probe, as_plain
+
+TARGET, YOURS, INPUT = "#2b8a3e", "#d9480f", "#868e96"
+
+
+def _figure(columns: int = 2, width: float = 9.0, height: float = 3.2):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, columns, figsize=(width, height), dpi=72, squeeze=False)
+    return fig, list(axes[0])
+
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.88, wspace=0.22)  # tight_layout costs ~60 ms
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _got(reply: dict) -> Any:
+    return as_plain(reply.get("result")) if reply.get("ok") else None
+
+
+# --- normalization -------------------------------------------------------------------------
+
+def _stat_axes(function: str, ndim: int) -> tuple[int, ...]:
+    """The axes one normalized group's statistics run over."""
+    if function == "batch_norm":
+        return (0,) + tuple(range(2, ndim))
+    return (ndim - 1,)
+
+
+def plot_normalization(function: str, probe: Probe, reply: dict) -> bytes | None:
+    expected, got = probe.expected, _got(reply)
+    if not isinstance(expected, np.ndarray):
+        return None
+    fig, (stats, hist) = _figure()
+    if function == "group_norm" and expected.ndim >= 2:
+        groups = int(probe.request["args"][1])
+        reshape = lambda a: a.reshape(a.shape[0] * groups, -1)  # noqa: E731
+        label, axes = "(sample, group)", (1,)
+    else:
+        reshape = lambda a: np.moveaxis(a, 1, -1).reshape(-1, a.shape[1]) if function == "batch_norm" else a.reshape(-1, a.shape[-1])  # noqa: E731
+        label, axes = ("feature" if function == "batch_norm" else "sample"), ((0,) if function == "batch_norm" else (1,))
+    rows = reshape(expected)
+    index = np.arange(rows.shape[1] if axes == (0,) else rows.shape[0])[:40]
+    for data, colour, name, marker in ((expected, TARGET, "target", "o"), (got, YOURS, "yours", "x")):
+        if isinstance(data, np.ndarray) and data.shape == expected.shape:
+            flat = reshape(data)
+            stats.plot(index, flat.mean(axis=axes[0])[: len(index)], marker, color=colour, label=f"{name} mean")
+            stats.plot(index, flat.std(axis=axes[0])[: len(index)], marker + "--", color=colour, label=f"{name} std",
+                       alpha=0.7)
+            hist.hist(data.ravel(), bins=30, histtype="step", color=colour, label=name, density=True)
+    stats.set_title(f"per-{label} mean and std of the output")
+    stats.set_xlabel(label)
+    stats.legend(fontsize=7)
+    hist.set_title("distribution of the outputs")
+    hist.legend(fontsize=7)
+    return _png(fig)
+
+
+def plot_backward(function: str, probe: Probe, reply: dict) -> bytes | None:
+    expected, got = probe.expected, _got(reply)
+    if not isinstance(expected, tuple):
+        return None
+    fig, axes = _figure(3, 10.5)
+    for ax, name, want, have in zip(axes, ("dx", "dgamma", "dbeta"), expected,
+                                    got if isinstance(got, (list, tuple)) and len(got) == 3 else (None,) * 3):
+        ax.plot(want.ravel(), want.ravel(), color=TARGET, lw=1, label="target (diagonal)")
+        if isinstance(have, np.ndarray) and have.shape == want.shape:
+            ax.scatter(want.ravel(), have.ravel(), s=12, color=YOURS, label="yours")
+        ax.set_title(f"{name}: yours against the target")
+        ax.set_xlabel("target")
+        ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
+    steps = probe.request.get("steps", [])
+    results = reply.get("results", []) or []
+    wanted = [i for i, s in enumerate(steps) if s[0] == "get" and s[1] in ("running_mean", "running_var")
+              and probe.expected[i] is not None]
+    if not wanted:
+        return None
+    fig, (mean_ax, var_ax) = _figure()
+    for ax, name in ((mean_ax, "running_mean"), (var_ax, "running_var")):
+        indices = [i for i in wanted if steps[i][1] == name]
+        for order, i in enumerate(indices):
+            target = probe.expected[i]
+            ax.plot(target, "o-", color=TARGET, alpha=0.4 + 0.6 * order / max(1, len(indices) - 1),
+                    label="target" if order == 0 else None)
+            have = as_plain(results[i]) if i < len(results) else None
+            if isinstance(have, np.ndarray) and have.shape == target.shape:
+                ax.plot(have, "x--", color=YOURS, alpha=0.4 + 0.6 * order / max(1, len(indices) - 1),
+                        label="yours" if order == 0 else None)
+        ax.set_title(f"{name} per feature, after each step")
+        ax.set_xlabel("feature")
+        ax.legend(fontsize=7)
+    return _png(fig)
+
+
+# --- initialization ------------------------------------------------------------------------
+
+def _fan_in(shape: tuple) -> int:
+    return shape[0] if len(shape) == 2 else shape[1] * int(np.prod(shape[2:]))
+
+
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "relu": lambda h: np.maximum(h, 0.0), "tanh": np.tanh, "linear": lambda h: h,
+    "leaky_relu": lambda h: np.where(h > 0, h, 0.01 * h), "sigmoid": lambda h: 1 / (1 + np.exp(-h)),
+}
+
+
+def depth_profile(draw: Callable[[tuple], np.ndarray], width: int, nonlinearity: str, depth: int = 20,
+                  seed: int = 0) -> list[float]:
+    """Activation std after each layer of a ``depth``-layer network whose (width, width)
+    weights come from ``draw`` (the seed lesson's experiment)."""
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((128, width))
+    act = ACTIVATIONS.get(nonlinearity, ACTIVATIONS["relu"])
+    stds = []
+    for _ in range(depth):
+        h = act(h @ draw((width, width)))
+        stds.append(float(h.std()))
+        if not np.isfinite(stds[-1]) or stds[-1] > 1e12:
+            break
+    return stds
+
+
+def plot_init(function: str, probe: Probe, reply: dict) -> bytes | None:
+    expected, got = probe.expected, _got(reply)
+    if not isinstance(expected, dict) or "std" not in expected:
+        return None
+    std, dist = float(expected["std"]), expected["dist"]
+    shape = tuple(expected["shape"])
+    fig, (hist, depth) = _figure()
+    grid = np.linspace(-4 * std, 4 * std, 200)
+    if dist == "normal":
+        hist.plot(grid, np.exp(-grid**2 / (2 * std**2)) / (std * math.sqrt(2 * math.pi)), color=TARGET, label="target density")
+    else:
+        bound = float(expected["bound"])
+        hist.plot([-bound, -bound, bound, bound], [0, 1 / (2 * bound), 1 / (2 * bound), 0], color=TARGET, label="target density")
+    has_draws = isinstance(got, np.ndarray) and got.size > 1 and np.isfinite(got).all()
+    if has_draws:
+        hist.hist(got.ravel(), bins=60, density=True, histtype="step", color=YOURS, label=f"yours (std {got.std():.3g})")
+    hist.set_title(f"your weights against the target (std {std:.3g})")
+    hist.legend(fontsize=7)
+    kwargs = probe.request.get("kwargs", {})
+    nonlinearity = kwargs.get("nonlinearity", "relu") if function.startswith("he_") else "tanh"
+    width = min(_fan_in(shape), 1024)
+    rng = np.random.default_rng(1)
+
+    def target_draw(s):
+        return rng.normal(0, std, s) if dist == "normal" else rng.uniform(-expected["bound"], expected["bound"], s)
+
+    depth.semilogy(depth_profile(target_draw, width, nonlinearity), "o-", color=TARGET, label="target init")
+    if has_draws:
+        values = got.ravel()
+        depth.semilogy(depth_profile(lambda s: rng.choice(values, size=s), width, nonlinearity), "x--",
+                       color=YOURS, label="your init")
+    depth.set_title(f"activation std through 20 {nonlinearity} layers of width {width}")
+    depth.set_xlabel("layer")
+    depth.legend(fontsize=7)
+    return _png(fig)
+
+
+def plot_orthogonal(function: str, probe: Probe, reply: dict) -> bytes | None:
+    expected, got = probe.expected, _got(reply)
+    fig, (ax,) = _figure(1, 5.5)
+    rows = expected["shape"][0]
+    cols = int(np.prod(expected["shape"][1:]))
+    ax.axhline(expected["gain"], color=TARGET, label=f"target: every singular value = gain = {expected['gain']:.3g}")
+    if isinstance(got, np.ndarray) and got.size and got.shape[0] == rows:
+        ax.plot(np.linalg.svd(got.reshape(rows, -1), compute_uv=False), "x", color=YOURS, label="yours")
+    ax.set_title(f"singular values of the {rows} x {cols} matrix")
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+# --- clipping ------------------------------------------------------------------------------
+
+def plot_clipping(function: str, probe: Probe, reply: dict) -> bytes | None:
+    args = probe.request.get("args", [])
+    grads = [np.asarray(g, dtype=float) for g in args[0]] if args and isinstance(args[0], (list, tuple)) else []
+    if not grads:
+        return None
+    expected, got = probe.expected, _got(reply)
+    after = expected[0] if function == "clip_by_norm" and isinstance(expected, tuple) else expected
+    yours = got[0] if function == "clip_by_norm" and isinstance(got, (list, tuple)) and got else got
+    fig, (bars, arrows) = _figure()
+    positions = np.arange(len(grads))
+    norms = lambda arrays: [float(np.linalg.norm(np.ravel(a))) for a in arrays]  # noqa: E731
+    bars.bar(positions - 0.27, norms(grads), 0.27, color=INPUT, label="before")
+    if isinstance(after, list):
+        bars.bar(positions, norms(after), 0.27, color=TARGET, label="target after")
+    if isinstance(yours, (list, tuple)) and len(yours) == len(grads) and all(isinstance(a, np.ndarray) for a in yours):
+        bars.bar(positions + 0.27, norms(yours), 0.27, color=YOURS, label="yours after")
+    if function == "clip_by_norm" and len(args) > 1:
+        bars.set_title(f"per-array norms (max_norm = {float(args[1]):.3g})")
+    else:
+        bars.set_title("per-array norms")
+    bars.set_xlabel("array")
+    bars.legend(fontsize=7)
+    flat = np.concatenate([g.ravel() for g in grads])
+    top = np.argsort(-np.abs(flat))[:2]
+    for data, colour, name, width in ((grads, INPUT, "before", 4), (after, TARGET, "target", 2.5), (yours, YOURS, "yours", 1.5)):
+        if isinstance(data, (list, tuple)) and len(data) == len(grads) and all(isinstance(a, np.ndarray) for a in data):
+            vector = np.concatenate([np.ravel(a) for a in data])
+            if vector.shape == flat.shape and np.linalg.norm(vector[top]) > 0:
+                unit = vector[top] / np.linalg.norm(vector[top])
+                arrows.plot([0, unit[0]], [0, unit[-1]], color=colour, lw=width, label=name)
+    arrows.set_xlim(-1.05, 1.05)
+    arrows.set_ylim(-1.05, 1.05)
+    arrows.set_aspect("equal")
+    arrows.set_title("direction of the two largest entries")
+    arrows.legend(fontsize=7)
+    return _png(fig)
+
+
+# --- schedules -----------------------------------------------------------------------------
+
+def plot_schedule(function: str, probe: Probe, reply: dict) -> bytes | None:
+    if probe.kind != "curve":
+        return None
+    steps, expected = probe.expected["steps"], probe.expected["values"]
+    items = reply.get("results", []) if reply.get("ok") else []
+    got = [as_plain(i.get("result")) if isinstance(i, dict) and i.get("ok") else None for i in items]
+    fig, (ax,) = _figure(1, 7.5)
+    ax.plot(steps, expected, "o-", color=TARGET, label="target", ms=3)
+    points = [(s, g) for s, g in zip(steps, got) if isinstance(g, float)]
+    if points:
+        ax.plot(*zip(*points), "x--", color=YOURS, label="yours", ms=4)
+    for step, want, have in zip(steps, expected, got):
+        if not isinstance(have, float) or not math.isclose(have, want, rel_tol=1e-5, abs_tol=1e-8):
+            ax.axvline(step, color=YOURS, ls=":", label=f"first difference: step {step}")
+            break
+    ax.set_xlabel("step (updates already taken)")
+    ax.set_ylabel("learning rate")
+    ax.set_title(f"{function}: your schedule over the target")
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+# --- any value -----------------------------------------------------------------------------
+
+def plot_values(function: str, probe: Probe, reply: dict) -> bytes | None:
+    """Fallback: the expected numbers against yours, for small results."""
+    def flat(value):
+        if isinstance(value, (list, tuple)):
+            parts = [flat(v) for v in value]
+            return None if any(p is None for p in parts) else np.concatenate(parts) if parts else np.zeros(0)
+        if isinstance(value, np.ndarray):
+            return value.ravel()
+        if isinstance(value, float):
+            return np.array([value])
+        return None
+
+    want = flat(probe.expected)
+    if want is None or want.size == 0:
+        return None
+    want = want[:40]
+    have = flat(_got(reply))
+    fig, (ax,) = _figure(1, 6.5)
+    positions = np.arange(want.size)
+    ax.bar(positions - 0.2, want, 0.4, color=TARGET, label="target")
+    if have is not None and have.size >= want.size:
+        ax.bar(positions + 0.2, have[: want.size], 0.4, color=YOURS, label="yours")
+    ax.set_title(f"{probe.label[:70]}")
+    ax.set_xlabel("entry")
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+FAMILIES: dict[str, Callable[[str, Probe, dict], bytes | None]] = {
+    **{f: plot_normalization for f in ("batch_norm", "layer_norm", "group_norm", "rms_norm")},
+    **{f: plot_backward for f in ("batch_norm_backward", "layer_norm_backward")},
+    "BatchNorm": plot_session,
+    **{f: plot_init for f in ("xavier_uniform", "xavier_normal", "he_uniform", "he_normal")},
+    "orthogonal": plot_orthogonal,
+    **{f: plot_clipping for f in ("clip_by_value", "clip_by_norm")},
+    **{f: plot_schedule for f in ("linear_warmup", "cosine_decay", "warmup_cosine", "step_decay", "inverse_sqrt")},
+}
+
+
+def plot_for(function: str, probe: Probe, reply: dict) -> bytes | None:
+    """The most telling plot for a failed probe of ``function`` (None if nothing to draw)."""
+    if probe.kind in ("raises", "same", "differs", "unmodified", "plain"):
+        return None
+    family = FAMILIES.get(function, plot_values)
+    with np.errstate(all="ignore"):
+        try:
+            return family(function, probe, reply) or plot_values(function, probe, reply)
+        except Exception:  # noqa: BLE001 - a plot must never break grading or the self-check
+            try:
+                return plot_values(function, probe, reply)
+            except Exception:  # noqa: BLE001
+                return None
