@@ -1,7 +1,13 @@
-"""The ``python -m autograder`` command line."""
+"""Stability Lab's command line.
+
+Students: ``check [DIR]`` runs the visible checks on DIR (default exercises/) and writes a
+feedback report. Instructors (in the full repository) also have ``stubs``, ``grade``,
+``merge``, ``release`` and ``gradescope``.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -39,9 +45,19 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
+    shard = None
+    if args.shard:
+        try:
+            index, count = (int(v) for v in args.shard.split("/"))
+            if not 1 <= index <= count:
+                raise ValueError
+            shard = (index, count)
+        except ValueError:
+            print("error: --shard takes K/N with 1 <= K <= N, e.g. 2/4", file=sys.stderr)
+            return 2
     try:
         summary = grade_folder(Path(args.submissions), Path(args.out), args.jobs, args.force,
-                               progress=not args.quiet)
+                               progress=not args.quiet, shard=shard)
     except SubmissionsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -56,10 +72,67 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     return 3 if summary.failed else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def _cmd_release(args: argparse.Namespace) -> int:
+    from .release import build_release
 
+    try:
+        written = build_release(Path(args.out))
+    except FileExistsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote the student release to {args.out} ({len(written)} files)")
+    return 0
+
+
+def _cmd_gradescope(args: argparse.Namespace) -> int:
+    from .gradescope import build_package
+
+    names = build_package(Path(args.zip))
+    print(f"wrote {args.zip} ({len(names)} files): upload it as the Gradescope autograder")
+    return 0
+
+
+def _cmd_gradescope_run(args: argparse.Namespace) -> int:
+    from .gradescope import run_in_container
+
+    print(f"wrote {run_in_container(Path(args.root))}")
+    return 0
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from .gradebook import MergeError, merge_gradebooks
+
+    try:
+        rows = merge_gradebooks([Path(p) for p in args.outs], Path(args.out))
+    except MergeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out} ({rows} submissions)")
+    return 0
+
+
+#: The instructor's commands need the check suite, which the student release does not have.
+INSTRUCTOR = (Path(__file__).resolve().parent / "suite").is_dir()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    _student_commands(commands)
+    if INSTRUCTOR:
+        _instructor_commands(commands)
+    return parser
+
+
+def _student_commands(commands) -> None:
+    check = commands.add_parser("check", help="the student self-check: run the visible checks on DIR")
+    check.add_argument("dir", nargs="?", default=str(paths.EXERCISES), help="folder of exercise modules (default: exercises/)")
+    check.add_argument("--html", default=None, help="where to write the feedback report (default: build/feedback.html)")
+    check.set_defaults(run=_cmd_check)
+
+
+def _instructor_commands(commands) -> None:
     stubs = commands.add_parser("stubs", help="generate exercises/*.py from solutions/")
     stubs.add_argument("--out", default=str(paths.EXERCISES), help="output folder (default: exercises/)")
     stubs.set_defaults(run=_cmd_stubs)
@@ -70,13 +143,26 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=None, help="parallel graders (default: all cores)")
     grade.add_argument("--force", action="store_true", help="regrade submissions that already have results")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--shard", default=None, metavar="K/N",
+                       help="grade only shard K of N (a stable split by name), for several graders")
     grade.set_defaults(run=_cmd_grade)
 
-    check = commands.add_parser("check", help="the student self-check: run the visible checks on DIR")
-    check.add_argument("dir", nargs="?", default=str(paths.EXERCISES), help="folder of exercise modules (default: exercises/)")
-    check.add_argument("--html", default=None, help="where to write the feedback report (default: build/feedback.html)")
-    check.set_defaults(run=_cmd_check)
-    return parser
+    merge = commands.add_parser("merge", help="merge the gradebooks of several output folders (shards)")
+    merge.add_argument("outs", nargs="+", help="output folders of `grade` runs")
+    merge.add_argument("--out", required=True, help="the merged grades.csv")
+    merge.set_defaults(run=_cmd_merge)
+
+    release = commands.add_parser("release", help="write the student repository (no solutions, no hidden checks)")
+    release.add_argument("out", help="an empty or new folder")
+    release.set_defaults(run=_cmd_release)
+
+    gradescope = commands.add_parser("gradescope", help="build the Gradescope autograder zip")
+    gradescope.add_argument("zip", help="the zip file to write")
+    gradescope.set_defaults(run=_cmd_gradescope)
+
+    gradescope_run = commands.add_parser("gradescope-run", help="(inside Gradescope) grade ROOT/submission")
+    gradescope_run.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    gradescope_run.set_defaults(run=_cmd_gradescope_run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,3 +50,25 @@ def write_gradebook(out_dir: Path) -> Path:
     path = Path(out_dir) / "grades.csv"
     write_atomic(path, gradebook_csv(collect_rows(out_dir)))
     return path
+
+
+class MergeError(Exception):
+    """Gradebooks that cannot be merged (missing, or one student graded differently twice)."""
+
+
+def merge_gradebooks(out_dirs: list[Path], target: Path) -> int:
+    """Merge the ``grades.csv`` of several output folders (shards) into ``target``."""
+    merged: dict[str, dict] = {}
+    for out_dir in out_dirs:
+        path = Path(out_dir) / "grades.csv"
+        if not path.is_file():
+            raise MergeError(f"{path} does not exist")
+        with open(path, newline="") as handle:
+            for row in csv.DictReader(handle):
+                name = row["submission"]
+                if name in merged and merged[name] != row:
+                    raise MergeError(f"{name} appears in two gradebooks with different grades")
+                merged[name] = row
+    rows = [merged[name] for name in sorted(merged)]
+    write_atomic(Path(target), gradebook_csv(rows))
+    return len(rows)

@@ -159,3 +159,28 @@ def test_benchmark_script_runs(tmp_path):
                           cwd=paths.REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "median" in done.stdout and "of which plots" in done.stdout and "speed-up" in done.stdout
+
+
+def test_shards_split_a_class_and_their_gradebooks_merge(tmp_path):
+    subs = tmp_path / "subs"
+    for i in range(6):
+        reference_submission(subs / f"s{i}")
+    outs = []
+    for k in (1, 2, 3):
+        out = tmp_path / f"out{k}"
+        done = run_cli("grade", str(subs), "--out", str(out), "--shard", f"{k}/3", "--quiet", "--jobs", "1")
+        assert done.returncode == 0, done.stderr
+        outs.append(out)
+    graded = [sorted(p.parent.name for p in out.glob("*/results.json")) for out in outs]
+    assert sorted(sum(graded, [])) == [f"s{i}" for i in range(6)]  # disjoint and complete
+    merged = tmp_path / "all.csv"
+    done = run_cli("merge", *map(str, outs), "--out", str(merged))
+    assert done.returncode == 0 and "6 submissions" in done.stdout
+    with open(merged) as handle:
+        assert [r["submission"] for r in csv.DictReader(handle)] == [f"s{i}" for i in range(6)]
+
+
+def test_merge_rejects_a_missing_gradebook_and_bad_shards(tmp_path):
+    assert run_cli("merge", str(tmp_path / "nothing"), "--out", str(tmp_path / "x.csv")).returncode == 2
+    done = run_cli("grade", "exercises", "--out", str(tmp_path / "o"), "--shard", "4/3")
+    assert done.returncode == 2 and "--shard" in done.stderr
