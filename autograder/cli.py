@@ -99,6 +99,15 @@ def _cmd_gradescope_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_nbgrader(args: argparse.Namespace) -> int:
+    from .nbgrader_course import ASSIGNMENT, build_course
+
+    build_course(Path(args.course))
+    print(f"wrote an nbgrader course in {args.course}: assignment '{ASSIGNMENT}' with one notebook per module.\n"
+          f"Next: cd {args.course} && nbgrader generate_assignment {ASSIGNMENT}")
+    return 0
+
+
 def _cmd_merge(args: argparse.Namespace) -> int:
     from .gradebook import MergeError, merge_gradebooks
 
@@ -159,6 +168,10 @@ def _instructor_commands(commands) -> None:
     gradescope = commands.add_parser("gradescope", help="build the Gradescope autograder zip")
     gradescope.add_argument("zip", help="the zip file to write")
     gradescope.set_defaults(run=_cmd_gradescope)
+
+    nbgrader = commands.add_parser("nbgrader", help="write a ready nbgrader course (config, notebooks, grader)")
+    nbgrader.add_argument("course", help="the course folder to write")
+    nbgrader.set_defaults(run=_cmd_nbgrader)
 
     gradescope_run = commands.add_parser("gradescope-run", help="(inside Gradescope) grade ROOT/submission")
     gradescope_run.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))

@@ -24,10 +24,13 @@ import sys
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import protocol  # noqa: E402  (imported by path, before student code exists)
+if __package__:  # imported as part of the runtime package (the in-notebook preview)
+    from . import protocol
+else:  # run as a script by the sandbox: import the protocol by path, before student code exists
+    sys.path.insert(0, HERE)
+    import protocol  # noqa: E402
 
-sys.path.remove(HERE)
+    sys.path.remove(HERE)
 
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_RDONLY, MS_REMOUNT = 2, 4, 4096, 16384, 1, 32
 CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000

@@ -1,0 +1,107 @@
+"""The trusted nbgrader preprocessor: grade the notebook's code in the isolated worker.
+
+It runs in nbgrader's own process during ``nbgrader autograde``, after the student's kernel
+has executed the notebook. It assembles the notebook's code cells (solutions and given code,
+not the test cells) into the exercise module, grades that module with the same checks, worker
+and sandbox as the CLI, and then *replaces* the outputs of every test cell: the feedback text,
+a plot when points were lost, and an ``execute_result`` holding the score as a plain float
+clamped to ``[0, points]`` (nbgrader scores that; a string or ``np.float64(...)`` there would
+silently count as full marks). Whatever the student's kernel printed or patched is discarded.
+"""
+from __future__ import annotations
+
+import base64
+import math
+import tempfile
+from pathlib import Path
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float
+
+from . import paths
+from .engine import grade_submission
+from .feedback.report import mistake_dicts
+from .report.build import CheckLine, FunctionSection, choose_plot
+from .runtime.sandbox import Limits
+from .suite.registry import all_checks
+from .suite.weights import WEIGHTS, module_of
+
+
+def module_source(notebook) -> str:
+    """The Python module a notebook defines: every code cell but the graded test cells, with
+    IPython magics and shell escapes commented out."""
+    parts = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        lines = [f"# {line}" if line.lstrip().startswith(("%", "!")) else line for line in cell.source.splitlines()]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def feedback_text(function: str, tests) -> str:
+    lines = []
+    for test in tests:
+        if test.score >= test.max_score:
+            lines.append(f"PASS  {test.description}")
+            continue
+        lines.append(f"FAIL  {test.description}")
+        if test.label:
+            lines.append(f"      {test.label}")
+        lines.append(f"      {test.message}")
+        for mistake in test.mistakes:
+            lines.append(f"      Likely mistake: {mistake.explanation}\n      Hint: {mistake.hint}")
+    earned = math.fsum(t.score for t in tests)
+    lines.append(f"{function}: {earned:g} of {WEIGHTS[function][1]:g} points (isolated grader, hidden checks)")
+    return "\n".join(lines) + "\n"
+
+
+class IsolatedGrading(NbGraderPreprocessor):
+    """Replace each test cell's output and score with the isolated grader's."""
+
+    call_seconds = Float(5.0, help="Wall-clock limit for one call of the student's code").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources.get("nbgrader", {})
+        module = info.get("notebook")
+        if module not in paths.MODULES:
+            return nb, resources
+        checks = [c for c in all_checks() if module_of(c.function) == module]
+        # nbgrader runs this in COURSE/autograded/<student>/<assignment>: hide the whole course.
+        notebook_dir = Path(resources.get("metadata", {}).get("path", ".")).resolve()
+        course = notebook_dir.parents[2] if len(notebook_dir.parents) > 2 else notebook_dir
+        with tempfile.TemporaryDirectory(prefix="stability-nbgrader-") as tmp:
+            (Path(tmp) / f"{module}.py").write_text(module_source(nb))
+            grade = grade_submission(Path(tmp), f"nbgrader-{info.get('student', 'student')}",
+                                     hide=[course, paths.REPO],
+                                     limits=Limits(call_seconds=self.call_seconds), checks=checks)
+        by_function: dict[str, list] = {}
+        for test in grade.tests:
+            by_function.setdefault(test.function, []).append(test)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+            if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
+                continue
+            function = grade_id.removeprefix("test_")
+            tests = by_function.get(function, [])
+            points = float(cell.metadata["nbgrader"].get("points", 0))
+            score = min(max(round(math.fsum(t.score for t in tests), 2), 0.0), points)
+            cell.outputs = self._outputs(function, tests, score)
+        self.log.info("Isolated grading of %s: %s of %s points (%s)", module, grade.score, grade.max_score,
+                      grade.isolation)
+        return nb, resources
+
+    @staticmethod
+    def _outputs(function: str, tests, score: float) -> list:
+        from nbformat.v4 import new_output
+
+        outputs = [new_output("stream", name="stdout", text=feedback_text(function, tests))]
+        if tests and score < sum(t.max_score for t in tests):
+            section = FunctionSection(function, [CheckLine(t.name, t.description, t.score, t.max_score, t.passed,
+                                                           t.label, t.message, mistake_dicts(t.mistakes), t.run)
+                                                 for t in tests])
+            png = choose_plot(section)
+            if png:
+                outputs.append(new_output("display_data", data={"image/png": base64.b64encode(png).decode()}))
+        outputs.append(new_output("execute_result", data={"text/plain": repr(float(score))}, execution_count=None))
+        return outputs

@@ -1,0 +1,76 @@
+"""The preview that a notebook's test cell runs in the student's own kernel.
+
+``check_in_notebook("batch_norm", globals())`` runs that function's visible checks on the
+functions defined in the notebook, prints what passed and what did not (with the likely
+mistake), and returns a score for the cell. It is a preview: in ``nbgrader autograde`` the
+grade of every test cell is replaced by the isolated grader's, computed from the notebook's
+code in a separate worker, so nothing done in the kernel can change it.
+"""
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from types import SimpleNamespace
+
+from .mistakes import shipped_mistakes
+from .probes import judge
+from .selfcheck import VISIBLE_FILE, load_visible_checks
+from .worker import _call, _error, _map, _session
+
+SECONDS_PER_CALL = 5
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _Timeout
+
+
+def run_in_kernel(namespace: SimpleNamespace, request: dict) -> dict:
+    """Answer one probe's request with the notebook's functions, with a time limit."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, SECONDS_PER_CALL)
+    try:
+        if request["op"] == "call":
+            return _call(namespace, request)
+        if request["op"] == "map":
+            return _map(namespace, request, "")
+        return _session(namespace, request, "")
+    except _Timeout:
+        return {"ok": False, "error": "Timeout", "message": f"did not return within {SECONDS_PER_CALL} s"}
+    except Exception as exc:  # noqa: BLE001 - any failure of the student's code is feedback
+        return _error(exc, "")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def check_in_notebook(function: str, namespace: dict, points: float) -> float:
+    """Run the visible checks of ``function`` on ``namespace``; print them; return
+    ``points`` times the share of visible checks passed (a preview, not the grade)."""
+    checks = [c for c in load_visible_checks(Path(__file__).with_name(VISIBLE_FILE)) if c.function == function]
+    module = SimpleNamespace(**namespace)
+    passed = 0
+    for check in checks:
+        replies: list[dict] = []
+        failure = None
+        for probe in check.probes:
+            reply = run_in_kernel(module, probe.request)
+            replies.append(reply)
+            verdict = judge(probe, reply, replies)
+            if not verdict.ok:
+                failure = (probe, reply, verdict.message)
+                break
+        if failure is None:
+            passed += 1
+            print(f"PASS  {check.description}")
+            continue
+        probe, reply, message = failure
+        print(f"FAIL  {check.description}\n      {probe.label}\n      {message}")
+        for mistake in shipped_mistakes(probe, reply):
+            print(f"      Likely mistake: {mistake['explanation']}\n      Hint: {mistake['hint']}")
+    print(f"{passed} of {len(checks)} visible checks pass. This is a preview: the grade comes from the "
+          "hidden checks, run on your code by the isolated grader.")
+    return round(points * passed / max(1, len(checks)), 2)

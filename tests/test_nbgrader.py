@@ -1,0 +1,168 @@
+"""A generated nbgrader course, run through the real nbgrader: generate_assignment,
+autograde, generate_feedback and export. Scores come from the isolated grader, so a
+notebook that patches numpy and the checker in its kernel still scores 0."""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.feedback.catalogue import by_name
+from autograder.nbgrader_course import ASSIGNMENT, build_course
+from autograder.suite.weights import WEIGHTS
+
+nbformat = pytest.importorskip("nbformat")
+pytest.importorskip("nbgrader")
+BIN = Path(sys.executable).parent
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, capture_output=True, text=True,
+                          timeout=900, env=env)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return done
+
+
+def submit(course: Path, student: str, edit=None, fill: bool = True) -> None:
+    """A submission made from the released notebooks: solution cells filled with the source's
+    (when ``fill``), then ``edit(module, notebook)``."""
+    out = course / "submitted" / student / ASSIGNMENT
+    out.mkdir(parents=True)
+    for path in sorted((course / "release" / ASSIGNMENT).glob("*.ipynb")):
+        book = nbformat.read(path, as_version=4)
+        source = nbformat.read(course / "source" / ASSIGNMENT / path.name, as_version=4)
+        answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+                   if c.metadata.get("nbgrader", {}).get("solution")}
+        for cell in book.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if fill and grade_id in answers:
+                cell.source = answers[grade_id]
+        if edit:
+            edit(path.stem, book)
+        nbformat.write(book, out / path.name)
+
+
+def replace_in_cell(book, grade_id: str, old: str, new: str) -> None:
+    cell = next(c for c in book.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    assert old in cell.source, old
+    cell.source = cell.source.replace(old, new)
+
+
+def buggy(module, book):
+    if module == "clipping":
+        mistake = by_name("clip_norm_scales_up")
+        replace_in_cell(book, "solution_clip_by_norm", *mistake.patch[0])
+
+
+def infinite_loop(module, book):
+    if module == "schedules":
+        replace_in_cell(book, "solution_step_decay", "    return float(base_lr * gamma", "    while True:\n        pass\n    return float(base_lr * gamma")
+
+
+def monkeypatch(module, book):
+    attack = nbformat.v4.new_code_cell(
+        "import numpy as np, numpy.testing, unittest\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\n"
+        "np.allclose = np.isclose = lambda *a, **k: True\n"
+        "unittest.TestCase.assertEqual = lambda *a, **k: None\n"
+        "import stability_check.notebook as _nb, stability_check.probes as _probes\n"
+        "_nb.check_in_notebook = lambda function, namespace, points: float(points)\n"
+        "_probes.judge = lambda *a, **k: _probes.Verdict(True)\n")
+    book.cells.insert(1, attack)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = tmp_path_factory.mktemp("nbgrader") / "course"
+    build_course(course)
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    submit(course, "correct")
+    submit(course, "buggy", buggy)
+    submit(course, "untouched", fill=False)
+    submit(course, "looping", infinite_loop)
+    submit(course, "patcher", monkeypatch, fill=False)
+    nbgrader(course, "autograde", ASSIGNMENT, "--Execute.timeout=20")
+    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    nbgrader(course, "export")
+    return course
+
+
+def scores(course: Path) -> dict[str, dict[str, float]]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        result = {}
+        for student in ("correct", "buggy", "untouched", "looping", "patcher"):
+            submission = gradebook.find_submission(ASSIGNMENT, student)
+            result[student] = {n.name: n.score for n in submission.notebooks}
+            result[student]["total"] = submission.score
+        return result
+
+
+def test_the_course_has_the_config_and_four_notebooks(tmp_path):
+    build_course(tmp_path)
+    config = (tmp_path / "nbgrader_config.py").read_text()
+    for setting in ("c.Execute.timeout", 'c.Execute.kernel_name = "python3"', "c.IgnorePattern.enabled = True",
+                    "c.IgnorePattern.pattern", "c.OverwriteCells.add_missing_cells = True", "ClearHiddenTests",
+                    "IsolatedGrading"):
+        assert setting in config
+    names = sorted(p.name for p in (tmp_path / "source" / ASSIGNMENT).glob("*.ipynb"))
+    assert names == ["clipping.ipynb", "initialization.ipynb", "normalization.ipynb", "schedules.ipynb"]
+    points = {}
+    for path in (tmp_path / "source" / ASSIGNMENT).glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                points[meta["grade_id"].removeprefix("test_")] = meta["points"]
+            if meta.get("solution"):
+                assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+    assert points == {f: w for f, (_, w) in WEIGHTS.items()}
+    assert not (tmp_path / "source" / ASSIGNMENT / "solutions").exists()
+
+
+def test_the_release_has_no_solutions(course):
+    for path in (course / "release" / ASSIGNMENT).glob("*.ipynb"):
+        text = path.read_text()
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+        assert "raise NotImplementedError()" in text
+    assert not list((course / "release").rglob("solutions"))
+
+
+def test_the_gradebook_scores_come_from_the_isolated_grader(course):
+    got = scores(course)
+    assert got["correct"]["total"] == 100
+    assert got["untouched"]["total"] == 0
+    assert got["patcher"]["total"] == 0
+    assert 0 < got["buggy"]["clipping"] < 14 and got["buggy"]["total"] == 86 + got["buggy"]["clipping"]
+    assert got["looping"]["schedules"] == 18 - WEIGHTS["step_decay"][1] and got["looping"]["total"] == 98
+
+
+def test_nbgrader_export_writes_the_grades(course):
+    with open(course / "grades.csv") as handle:
+        rows = {r["student_id"]: float(r["raw_score"]) for r in csv.DictReader(handle)}
+    assert rows["correct"] == 100 and rows["patcher"] == 0
+
+
+def test_feedback_names_the_mistake_shows_plots_and_hides_internals(course):
+    report = (course / "feedback" / "buggy" / ASSIGNMENT / "clipping.html").read_text()
+    mistake = by_name("clip_norm_scales_up")
+    assert mistake.hint.split(":")[0] in report or mistake.hint[:30] in report
+    assert "data:image/png" in report
+    for page in (course / "feedback").rglob("*.html"):
+        text = page.read_text()
+        assert "BEGIN HIDDEN TESTS" not in text and "autograder/" not in text
+        assert "Traceback (most recent call last)" not in text
+        assert "nbgrader_grading" not in text and "def batch_norm_matches_reference" not in text
+
+
+def test_a_hung_cell_costs_only_its_function(course):
+    got = scores(course)["looping"]
+    assert got["normalization"] == 42 and got["clipping"] == 14 and got["initialization"] == 26
+    report = (course / "feedback" / "looping" / ASSIGNMENT / "schedules.html").read_text()
+    assert "did not return within" in report
