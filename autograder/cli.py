@@ -69,6 +69,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     for name, error in summary.failed.items():
         print(f"  {name}: internal error: {error}", file=sys.stderr)
     print(f"gradebook: {summary.gradebook}")
+    print(f"student code ran in isolation: {summary.isolation}")
     return 3 if summary.failed else 0
 
 

@@ -20,7 +20,7 @@ from .collect import find_submissions, submission_problem
 from .engine import SubmissionGrade, grade_submission
 from .gradebook import write_gradebook
 from .results import results_json
-from .runtime.sandbox import Limits
+from .runtime.sandbox import DESCRIPTIONS, Limits, best_level
 from .scoring import TestResult
 from .suite.reference import Reference
 from .suite.registry import all_checks
@@ -32,6 +32,7 @@ class BatchSummary:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     gradebook: Path | None = None
+    isolation: str = ""
 
 
 _STATE: dict = {}
@@ -117,6 +118,7 @@ def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, forc
             pool.close()
             pool.join()
     summary.gradebook = write_gradebook(out_dir)
+    summary.isolation = DESCRIPTIONS[best_level() if level == "auto" else level]
     return summary
 
 

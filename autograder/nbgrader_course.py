@@ -173,3 +173,26 @@ def build_course(course_dir: Path) -> list[Path]:
     shutil.copytree(paths.SOLUTIONS, grader / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     written.append(grader)
     return written
+
+
+def sample_submission(course_dir: Path, student: str, fill: bool = True, edit=None) -> Path:
+    """Put a submission made from the released notebooks into ``submitted/<student>``: the
+    solution cells filled with the source's answers when ``fill``, then ``edit(module,
+    notebook)`` applied. For trying a course out, the tests and the benchmark."""
+    nbformat = _nbformat()[0]
+    course_dir = Path(course_dir)
+    out = course_dir / "submitted" / student / ASSIGNMENT
+    out.mkdir(parents=True)
+    for path in sorted((course_dir / "release" / ASSIGNMENT).glob("*.ipynb")):
+        book = nbformat.read(path, as_version=4)
+        source = nbformat.read(course_dir / "source" / ASSIGNMENT / path.name, as_version=4)
+        answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+                   if c.metadata.get("nbgrader", {}).get("solution")}
+        for cell in book.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if fill and grade_id in answers:
+                cell.source = answers[grade_id]
+        if edit:
+            edit(path.stem, book)
+        nbformat.write(book, out / path.name)
+    return out

@@ -24,7 +24,7 @@ import nbformat  # noqa: E402
 
 from autograder import paths  # noqa: E402
 from autograder.feedback.catalogue import CATALOGUE  # noqa: E402
-from autograder.nbgrader_course import ASSIGNMENT, build_course  # noqa: E402
+from autograder.nbgrader_course import ASSIGNMENT, build_course, sample_submission  # noqa: E402
 from autograder.nbgrader_grading import module_source  # noqa: E402
 from autograder.suite.weights import module_of  # noqa: E402
 
@@ -39,23 +39,19 @@ def run(args: list[str], cwd: Path) -> float:
 
 
 def make_submission(course: Path, student: str, index: int) -> None:
-    out = course / "submitted" / student / ASSIGNMENT
-    out.mkdir(parents=True)
+    """Correct, one catalogued mistake, or untouched, in turn."""
     kind = index % 3
-    mistake = CATALOGUE[(index * 7) % len(CATALOGUE)] if kind == 1 else None
-    for path in sorted((course / "release" / ASSIGNMENT).glob("*.ipynb")):
-        book = nbformat.read(path, as_version=4)
-        source = nbformat.read(course / "source" / ASSIGNMENT / path.name, as_version=4)
-        answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                   if c.metadata.get("nbgrader", {}).get("solution")}
+    mistake = CATALOGUE[(index * 7) % len(CATALOGUE)]
+
+    def plant(module, book):
+        if kind != 1 or module_of(mistake.function) != module:
+            return
         for cell in book.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if kind != 2 and grade_id in answers:
-                cell.source = answers[grade_id]
-                if mistake and grade_id == f"solution_{mistake.function}" and module_of(mistake.function) == path.stem:
-                    for old, new in mistake.patch:
-                        cell.source = cell.source.replace(old, new)
-        nbformat.write(book, out / path.name)
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == f"solution_{mistake.function}":
+                for old, new in mistake.patch:
+                    cell.source = cell.source.replace(old, new)
+
+    sample_submission(course, student, fill=kind != 2, edit=plant)
 
 
 def main(argv: list[str] | None = None) -> int:

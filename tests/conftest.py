@@ -1,30 +1,25 @@
 """Shared fixtures: the reference solutions and the student stubs, imported by path."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from autograder import paths
 from autograder.suite.reference import load_reference
 
 
+def _modules(folder) -> SimpleNamespace:
+    return SimpleNamespace(**{module: load_reference(module, folder) for module in paths.MODULES})
+
+
 @pytest.fixture(scope="session")
 def ref():
-    """The reference solutions as one namespace: ``ref.normalization.batch_norm`` etc."""
-    class Namespace:
-        pass
-
-    namespace = Namespace()
-    for module in paths.MODULES:
-        setattr(namespace, module, load_reference(module))
-    return namespace
+    """The reference solutions: ``ref.normalization.batch_norm`` etc."""
+    return _modules(paths.SOLUTIONS)
 
 
 @pytest.fixture(scope="session")
 def stubs():
-    class Namespace:
-        pass
-
-    namespace = Namespace()
-    for module in paths.MODULES:
-        setattr(namespace, module, load_reference(module, paths.EXERCISES))
-    return namespace
+    """The generated student stubs, the same way."""
+    return _modules(paths.EXERCISES)

@@ -46,7 +46,7 @@ def graded_class(tmp_path_factory):
 def test_grade_writes_results_and_a_gradebook(graded_class):
     root, done = graded_class
     assert done.returncode == 0, done.stderr
-    assert "graded 4" in done.stdout
+    assert "graded 4" in done.stdout and "student code ran in isolation:" in done.stdout
     out = root / "out"
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["alice", "bob", "carol", "dave"]
     with open(out / "grades.csv") as handle:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder.feedback.catalogue import by_name
-from autograder.nbgrader_course import ASSIGNMENT, build_course
+from autograder.nbgrader_course import ASSIGNMENT, build_course, sample_submission
 from autograder.suite.weights import WEIGHTS
 
 nbformat = pytest.importorskip("nbformat")
@@ -30,22 +30,7 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def submit(course: Path, student: str, edit=None, fill: bool = True) -> None:
-    """A submission made from the released notebooks: solution cells filled with the source's
-    (when ``fill``), then ``edit(module, notebook)``."""
-    out = course / "submitted" / student / ASSIGNMENT
-    out.mkdir(parents=True)
-    for path in sorted((course / "release" / ASSIGNMENT).glob("*.ipynb")):
-        book = nbformat.read(path, as_version=4)
-        source = nbformat.read(course / "source" / ASSIGNMENT / path.name, as_version=4)
-        answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                   if c.metadata.get("nbgrader", {}).get("solution")}
-        for cell in book.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if fill and grade_id in answers:
-                cell.source = answers[grade_id]
-        if edit:
-            edit(path.stem, book)
-        nbformat.write(book, out / path.name)
+    sample_submission(course, student, fill, edit)
 
 
 def replace_in_cell(book, grade_id: str, old: str, new: str) -> None:
