@@ -4,8 +4,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import settings
 
 from autograder import paths
+
+# Property tests are reproducible (derandomized: the same examples on every run) and never
+# fail on a slow machine's timing.
+settings.register_profile("stability", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("stability")
 from autograder.suite.reference import load_reference
 
 
