@@ -37,15 +37,6 @@ class SubmissionGrade:
     def max_score(self) -> float:
         return round(math.fsum(t.max_score for t in self.tests), 2)
 
-    def by_function(self) -> dict[str, tuple[float, float]]:
-        """``{function: (score, max_score)}`` in contract order."""
-        totals: dict[str, list[float]] = {}
-        for test in self.tests:
-            pair = totals.setdefault(test.function, [0.0, 0.0])
-            pair[0] += test.score
-            pair[1] += test.max_score
-        return {k: (round(v[0], 2), round(v[1], 2)) for k, v in totals.items()}
-
 
 def plan(checks: Sequence[Check], submission: str, reference: Reference) -> list[list[Probe]]:
     """The probes of every check for this submission (hidden inputs seeded by its name)."""

@@ -48,8 +48,6 @@ class Probe:
 class Verdict:
     ok: bool
     message: str = ""
-    #: Plain arrays for plots and mistake detection: ``expected`` and ``got`` when known.
-    detail: dict = field(default_factory=dict)
 
 
 # --- turning replies into plain values -----------------------------------------------------
@@ -310,16 +308,16 @@ def judge(probe: Probe, reply: dict, replies: list[dict]) -> Verdict:
     got = as_plain(result)
     if kind == "value":
         problem = compare_values(probe.expected, got)
-        return Verdict(problem is None, problem or "", {"expected": probe.expected, "got": got})
+        return Verdict(problem is None, problem or "")
     if kind == "plain":
         problem = _plain_types(result)
         return Verdict(problem is None, problem or "")
     if kind == "samples":
         problem = judge_samples(probe.expected, got)
-        return Verdict(problem is None, problem or "", {"expected": probe.expected, "got": got})
+        return Verdict(problem is None, problem or "")
     if kind == "orthogonal":
         problem = judge_orthogonal(probe.expected, got)
-        return Verdict(problem is None, problem or "", {"expected": probe.expected, "got": got})
+        return Verdict(problem is None, problem or "")
     if kind in ("same", "differs"):
         earlier = as_plain(replies[probe.ref].get("result")) if probe.ref is not None and replies[probe.ref].get("ok") else None
         same = isinstance(got, np.ndarray) and isinstance(earlier, np.ndarray) and got.shape == earlier.shape and bool(np.array_equal(got, earlier))
@@ -351,25 +349,18 @@ def _same_data(before: Any, after: Any) -> bool:
 
 
 def _judge_curve(probe: Probe, reply: dict) -> Verdict:
+    """The first step whose rate is missing, raised, or differs from the target."""
     steps, expected = probe.expected["steps"], probe.expected["values"]
     results = reply.get("results", [])
-    got: list[float | None] = []
-    first_problem = ""
     for step, want, item in zip(steps, expected, results + [None] * (len(steps) - len(results))):
-        value = as_plain(item.get("result")) if isinstance(item, dict) and item.get("ok") else None
-        got.append(value if isinstance(value, float) else None)
-        if first_problem:
-            continue
         if not isinstance(item, dict):
-            first_problem = f"at step {step}: no answer"
-        elif not item.get("ok"):
-            first_problem = f"at step {step}: {failure_text(item)}"
-        else:
-            problem = compare_values(want, value, f"the rate at step {step}")
-            if problem:
-                first_problem = problem
-    detail = {"steps": steps, "expected": expected, "got": got}
-    return Verdict(not first_problem, first_problem, detail)
+            return Verdict(False, f"at step {step}: no answer")
+        if not item.get("ok"):
+            return Verdict(False, f"at step {step}: {failure_text(item)}")
+        problem = compare_values(want, as_plain(item.get("result")), f"the rate at step {step}")
+        if problem:
+            return Verdict(False, problem)
+    return Verdict(True)
 
 
 def _judge_session(probe: Probe, reply: dict) -> Verdict:
@@ -382,7 +373,7 @@ def _judge_session(probe: Probe, reply: dict) -> Verdict:
         what = f"after step {index + 1} ({_step_text(step)})"
         problem = compare_values(expected, as_plain(results[index]) if index < len(results) else None, what)
         if problem:
-            return Verdict(False, problem, {"expected": expected, "got": as_plain(results[index]), "step": index})
+            return Verdict(False, problem)
     return Verdict(True)
 
 

@@ -250,7 +250,6 @@ class Worker:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        self._process_returncode = process.returncode
         for fd_name in ("_request_write", "_reply_read"):
             fd = getattr(self, fd_name, None)
             if fd is not None:
