@@ -312,3 +312,34 @@ def test_signals_are_named():
 
     assert describe_signal(-signal.SIGSEGV) == "SIGSEGV"
     assert describe_signal(128 + signal.SIGKILL) == "SIGKILL"
+
+
+def test_a_sandbox_that_cannot_confine_falls_back_instead_of_zeroing(tmp_path, monkeypatch):
+    """If the strongest level fails to confine on this machine, grading goes on one level down."""
+    from autograder.runtime import sandbox
+
+    levels = [level for level in sandbox.LEVELS if sandbox.level_works(level)]
+    if len(levels) < 2:
+        pytest.skip("only one isolation level works here")
+    real_start = sandbox.Worker._start_at_level
+
+    def refuse_the_first(self):
+        if self.level == levels[0]:
+            raise sandbox.WorkerFailure("sandbox", "mount refused")
+        return real_start(self)
+
+    monkeypatch.setattr(sandbox.Worker, "_start_at_level", refuse_the_first)
+    monkeypatch.setattr(sandbox, "_probed", dict(sandbox._probed))
+    grade = grade_submission(reference_submission(tmp_path / "sub"), "fallback", limits=FAST)
+    assert grade.score == 100
+    assert grade.isolation == sandbox.DESCRIPTIONS[levels[1]]
+    assert sandbox._probed[levels[0]] is False
+
+
+def test_a_forced_level_that_fails_is_reported_not_hidden(tmp_path, monkeypatch):
+    from autograder.runtime import sandbox
+
+    monkeypatch.setattr(sandbox.Worker, "_start_at_level",
+                        lambda self: (_ for _ in ()).throw(sandbox.WorkerFailure("sandbox", "mount refused")))
+    with pytest.raises(sandbox.WorkerFailure, match="mount refused"):
+        sandbox.Worker(reference_submission(tmp_path / "sub"), level="process").start()

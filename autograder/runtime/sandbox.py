@@ -135,9 +135,26 @@ class Worker:
         return 2_000_000 + (os.getpid() % 100_000) * 1_000 + self._starts % 1_000
 
     def start(self) -> dict:
-        """Start the worker and wait until it has confined itself; returns its hello."""
-        if self.level == "auto":
-            self.level = best_level()
+        """Start the worker and wait until it has confined itself; returns its hello.
+
+        With ``level="auto"`` a level that fails to confine on this machine (a mount refused,
+        say) is marked unusable and the next one is tried: a broken sandbox must not zero a
+        class. Student code has not run at that point, so it cannot cause the fallback.
+        """
+        chosen = self.level
+        candidates = [level for level in LEVELS if level_works(level)] if chosen == "auto" else [chosen]
+        for index, level in enumerate(candidates):
+            self.level = level
+            try:
+                return self._start_at_level()
+            except WorkerFailure as failure:
+                if failure.kind != "sandbox" or chosen != "auto" or index == len(candidates) - 1:
+                    raise
+                _probed[level] = False
+                self.close()
+        raise WorkerFailure("sandbox", "no isolation level could start a worker")
+
+    def _start_at_level(self) -> dict:
         self._tmp = Path(tempfile.mkdtemp(prefix="stability-grader-"))
         os.chmod(self._tmp, 0o700)
         namespaced = self.level in ("root", "userns")
@@ -179,7 +196,7 @@ class Worker:
         """Send one request and wait at most ``seconds`` for the reply.
 
         ``what`` names the work in failure messages ("clip_by_norm"). On a timeout, death or
-        garbled reply the worker is killed and ``WorkerFailure`` is raised; call ``restart()``.
+        garbled reply the worker is killed and ``WorkerFailure`` is raised; ``start()`` again.
         """
         if self._process is None:
             raise WorkerFailure("died", "the worker is not running")
@@ -258,11 +275,6 @@ class Worker:
                 except OSError:
                     pass
                 setattr(self, fd_name, None)
-
-    def restart(self) -> dict:
-        """Kill the worker (if alive) and start a fresh one on the same submission."""
-        self.close()
-        return self.start()
 
     def close(self) -> None:
         """Kill the worker and remove its temporary files."""
