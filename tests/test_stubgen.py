@@ -137,3 +137,8 @@ def test_the_command_reports_bad_markers_and_exits_nonzero(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autograder", "stubs", "--out", str(tmp_path / "x")],
                           cwd=paths.REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_visible_checks_are_generated_identically_every_time():
+    """No randomness may leak into the exported file (it would make the sync test flaky)."""
+    assert student_files()["visible_checks.json"] == student_files()["visible_checks.json"]

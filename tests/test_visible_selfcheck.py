@@ -16,10 +16,13 @@ def run_pytest_exercises(target):
                           cwd=paths.REPO, capture_output=True, text=True, env=env, timeout=300)
 
 
-def test_visible_checks_cover_every_function():
-    checks = load_visible_checks(paths.EXERCISES / VISIBLE_FILE)
+def test_visible_checks_cover_every_function_a_few_times():
+    from collections import Counter
+
     from autograder.suite.weights import WEIGHTS
-    assert {c.function for c in checks} == set(WEIGHTS)
+
+    per_function = Counter(c.function for c in load_visible_checks(paths.EXERCISES / VISIBLE_FILE))
+    assert set(per_function) == set(WEIGHTS) and min(per_function.values()) >= 2
 
 
 def test_visible_checks_pass_on_the_solutions():

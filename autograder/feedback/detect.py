@@ -42,7 +42,10 @@ def mutant_answer(mistake: Mistake, probe: Probe) -> Any:
     request = probe.request
     with np.errstate(all="ignore"):
         if probe.kind in ("value", "raises"):
-            return _outcome(_call(mutant, request["function"], request.get("args", []), request.get("kwargs", {})))
+            outcome = _outcome(_call(mutant, request["function"], request.get("args", []), request.get("kwargs", {})))
+            if probe.kind == "raises" and outcome[0] == "value":
+                return ["value", None]  # that it returned is the answer; what it returned is not
+            return outcome
         if probe.kind == "curve":
             return [_outcome(_call(mutant, request["function"], args, kwargs)) for args, kwargs in request["calls"]]
         if probe.kind in ("samples", "orthogonal"):

@@ -24,14 +24,14 @@ def global_norm_matches_reference(rng, ref):
             ref.value("global_norm", [-g for g in grads], INF)]
 
 
-@check("global_norm", share=1)
+@check("global_norm", share=1, visible=True)
 def global_norm_edge_cases(rng, ref):
     """global_norm of an empty list is 0.0; a tuple works like a list."""
     grads = gradients(rng, 3)
     return [ref.value("global_norm", []), ref.value("global_norm", tuple(grads))]
 
 
-@check("global_norm", share=1)
+@check("global_norm", share=1, visible=True)
 def global_norm_rejects_small_p(rng, ref):
     """global_norm raises ValueError for norm_type < 1."""
     return [ref.raises("global_norm", gradients(rng, 2), 0.5, names=NORM_TYPE),
@@ -54,7 +54,7 @@ def clip_by_value_matches_reference(rng, ref):
             ref.value("clip_by_value", grads, -float(rng.uniform(4, 8)), float(rng.uniform(0.1, 1)))]
 
 
-@check("clip_by_value", share=1)
+@check("clip_by_value", share=1, visible=True)
 def clip_by_value_rejects_inverted_bounds(rng, ref):
     """clip_by_value raises ValueError when min_val > max_val."""
     return [ref.raises("clip_by_value", gradients(rng, 2), 1.0, -1.0, names=BOUNDS)]
@@ -93,7 +93,7 @@ def clip_by_norm_below_threshold(rng, ref):
             ref.value("clip_by_norm", grads, float(total))]
 
 
-@check("clip_by_norm", share=1)
+@check("clip_by_norm", share=1, visible=True)
 def clip_by_norm_rejects_bad_input(rng, ref):
     """clip_by_norm raises ValueError for max_norm <= 0 and for NaN or infinite gradients."""
     grads = gradients(rng, 2)

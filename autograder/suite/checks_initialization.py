@@ -53,7 +53,7 @@ def compute_fans_matches_reference(rng, ref):
     return [ref.value("compute_fans", shape) for shape in shapes]
 
 
-@check("compute_fans", share=1)
+@check("compute_fans", share=1, visible=True)
 def compute_fans_rejects_vectors(rng, ref):
     """compute_fans raises ValueError for shapes with fewer than 2 dimensions."""
     return [ref.raises("compute_fans", (int(rng.integers(2, 50)),), names=SHAPE), ref.raises("compute_fans", (), names=SHAPE)]
@@ -75,7 +75,7 @@ def calculate_gain_matches_reference(rng, ref):
     return probes
 
 
-@check("calculate_gain", share=1)
+@check("calculate_gain", share=1, visible=True)
 def calculate_gain_rejects_unknown(rng, ref):
     """calculate_gain raises ValueError for an unknown nonlinearity."""
     return [ref.raises("calculate_gain", name, names=("nonlinearity", "activation", name))
@@ -107,7 +107,7 @@ def xavier_uniform_statistics(rng, ref):
             _xavier(ref, "xavier_uniform", _conv(rng), float(rng.uniform(0.5, 2.0)))]
 
 
-@check("xavier_uniform", share=1)
+@check("xavier_uniform", share=1, visible=True)
 def xavier_uniform_seeded(rng, ref):
     """xavier_uniform: the same seed gives the same float64 array, another seed another."""
     return _determinism(ref, "xavier_uniform", (20, 30), int(rng.integers(1000)))
@@ -126,7 +126,7 @@ def xavier_normal_statistics(rng, ref):
             _xavier(ref, "xavier_normal", _conv(rng), float(rng.uniform(0.5, 2.0)))]
 
 
-@check("xavier_normal", share=1)
+@check("xavier_normal", share=1, visible=True)
 def xavier_normal_seeded(rng, ref):
     """xavier_normal: the same seed gives the same float64 array, another seed another."""
     return _determinism(ref, "xavier_normal", (20, 30), int(rng.integers(1000)))
@@ -169,7 +169,7 @@ def he_uniform_statistics(rng, ref):
     return _he_main(rng, ref, "he_uniform")
 
 
-@check("he_uniform", share=1)
+@check("he_uniform", share=1, visible=True)
 def he_uniform_rejects_bad_arguments(rng, ref):
     """he_uniform raises ValueError for an unknown mode or nonlinearity."""
     return _he_errors(ref, "he_uniform")
@@ -193,7 +193,7 @@ def he_normal_statistics(rng, ref):
     return _he_main(rng, ref, "he_normal")
 
 
-@check("he_normal", share=1)
+@check("he_normal", share=1, visible=True)
 def he_normal_rejects_bad_arguments(rng, ref):
     """he_normal raises ValueError for an unknown mode or nonlinearity."""
     return _he_errors(ref, "he_normal")
@@ -230,7 +230,7 @@ def orthogonal_seeded(rng, ref):
     return _determinism(ref, "orthogonal", (12, 20), int(rng.integers(1000)))
 
 
-@check("orthogonal", share=1)
+@check("orthogonal", share=1, visible=True)
 def orthogonal_rejects_vectors(rng, ref):
     """orthogonal raises ValueError for shapes with fewer than 2 dimensions."""
     return [ref.raises("orthogonal", (int(rng.integers(2, 50)),), names=SHAPE)]

@@ -40,7 +40,7 @@ def batch_norm_eps_matters(rng, ref):
             ref.value("batch_norm", tiny(rng, (n, d)), eps=1e-3)]
 
 
-@check("batch_norm", share=1)
+@check("batch_norm", share=1, visible=True)
 def batch_norm_single_value_raises(rng, ref):
     """batch_norm raises ValueError when a feature has a single value."""
     d = int(rng.integers(2, 6))
@@ -92,7 +92,7 @@ def layer_norm_eps_matters(rng, ref):
             ref.value("layer_norm", constant, *_params(rng, d))]
 
 
-@check("layer_norm", share=0.5)
+@check("layer_norm", share=0.5, visible=True)
 def layer_norm_output_contract(rng, ref):
     """layer_norm returns a new float64 ndarray and leaves x alone."""
     n, d = distinct_sizes(rng, 2, 3, 9)
@@ -126,7 +126,7 @@ def group_norm_matches_reference(rng, ref):
     return probes
 
 
-@check("group_norm", share=1)
+@check("group_norm", share=1, visible=True)
 def group_norm_invalid_groups_raise(rng, ref):
     """group_norm raises ValueError when C is not divisible by num_groups, or num_groups < 1."""
     c = int(rng.choice([6, 10]))
@@ -176,7 +176,7 @@ def rms_norm_eps_matters(rng, ref):
             ref.value("rms_norm", np.zeros((2, d)))]
 
 
-@check("rms_norm", share=0.5)
+@check("rms_norm", share=0.5, visible=True)
 def rms_norm_output_contract(rng, ref):
     """rms_norm returns a new float64 ndarray and leaves x alone."""
     x = activations(rng, (4, 5))
@@ -207,7 +207,7 @@ def batch_norm_backward_matches_reference(rng, ref):
     return _backward_probes(rng, ref, "batch_norm_backward")
 
 
-@check("batch_norm_backward", share=0.5)
+@check("batch_norm_backward", share=0.5, visible=True)
 def batch_norm_backward_output_contract(rng, ref):
     """batch_norm_backward returns three float64 ndarrays and leaves its inputs alone."""
     args = (rng.standard_normal((5, 3)), activations(rng, (5, 3)), positive(rng, 3))
@@ -228,7 +228,7 @@ def layer_norm_backward_matches_reference(rng, ref):
     return _backward_probes(rng, ref, "layer_norm_backward")
 
 
-@check("layer_norm_backward", share=0.5)
+@check("layer_norm_backward", share=0.5, visible=True)
 def layer_norm_backward_output_contract(rng, ref):
     """layer_norm_backward returns three float64 ndarrays and leaves its inputs alone."""
     args = (rng.standard_normal((5, 3)), activations(rng, (5, 3)), positive(rng, 3))
@@ -281,7 +281,7 @@ def batchnorm_eval_mode(rng, ref):
     return [ref.session("BatchNorm", {"num_features": d, "momentum": 0.2}, steps)]
 
 
-@check("BatchNorm", share=1)
+@check("BatchNorm", share=1, visible=True)
 def batchnorm_initial_state(rng, ref):
     """A new BatchNorm has gamma = 1, beta = 0, running_mean = 0, running_var = 1."""
     d = int(rng.integers(3, 9))

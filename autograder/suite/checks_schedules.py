@@ -19,13 +19,13 @@ def linear_warmup_curve(rng, ref):
     return [ref.curve("linear_warmup", list(range(0, 2 * warmup + 1)), warmup, lr)]
 
 
-@check("linear_warmup", share=1)
+@check("linear_warmup", share=1, visible=True)
 def linear_warmup_without_warmup(rng, ref):
     """linear_warmup with warmup_steps = 0 gives base_lr from step 0."""
     return [ref.curve("linear_warmup", [0, 1, 5], 0, _lr(rng))]
 
 
-@check("linear_warmup", share=1)
+@check("linear_warmup", share=1, visible=True)
 def linear_warmup_rejects_negative_step(rng, ref):
     """linear_warmup raises ValueError for a negative step."""
     return [ref.raises("linear_warmup", -1, 10, 0.1, names=STEP)]
@@ -45,7 +45,7 @@ def cosine_decay_curve(rng, ref):
             ref.curve("cosine_decay", [0, total // 3, total - 1, total, total + 7], total, lr)]
 
 
-@check("cosine_decay", share=1)
+@check("cosine_decay", share=1, visible=True)
 def cosine_decay_rejects_negative_step(rng, ref):
     """cosine_decay raises ValueError for a negative step."""
     return [ref.raises("cosine_decay", -3, 10, 0.1, names=STEP)]
@@ -73,7 +73,7 @@ def warmup_cosine_without_warmup(rng, ref):
     return [ref.curve("warmup_cosine", [0, 1, total // 2, total, total + 1], 0, total, _lr(rng))]
 
 
-@check("warmup_cosine", share=1)
+@check("warmup_cosine", share=1, visible=True)
 def warmup_cosine_rejects_bad_arguments(rng, ref):
     """warmup_cosine raises ValueError when total_steps <= warmup_steps or step < 0."""
     return [ref.raises("warmup_cosine", 0, 10, 10, 0.1, names=LENGTHS),
@@ -94,7 +94,7 @@ def step_decay_curve(rng, ref):
     return [ref.curve("step_decay", list(range(0, 4 * size + 1)), _lr(rng), size, float(rng.uniform(0.2, 0.7)))]
 
 
-@check("step_decay", share=1)
+@check("step_decay", share=1, visible=True)
 def step_decay_rejects_negative_step(rng, ref):
     """step_decay raises ValueError for a negative step."""
     return [ref.raises("step_decay", -1, 0.1, 5, names=STEP)]
@@ -113,7 +113,7 @@ def inverse_sqrt_curve(rng, ref):
     return [ref.curve("inverse_sqrt", list(range(0, 4 * warmup + 1)), warmup, lr)]
 
 
-@check("inverse_sqrt", share=1)
+@check("inverse_sqrt", share=1, visible=True)
 def inverse_sqrt_rejects_negative_step(rng, ref):
     """inverse_sqrt raises ValueError for a negative step."""
     return [ref.raises("inverse_sqrt", -2, 4, 0.1, names=STEP)]
