@@ -13,16 +13,18 @@ from .feedback.detect import mutant_answer
 from .runtime import jsoncodec
 from .suite.reference import Reference
 from .suite.registry import all_checks, build_probes
-from .suite.weights import module_of
+from .suite.weights import WEIGHTS, module_of
 
 
 def visible_checks_json(reference: Reference | None = None) -> str:
     """The text of ``exercises/visible_checks.json``: every visible check's probes."""
     reference = reference or Reference()
     checks = []
-    for check in all_checks():
-        if check.visibility != "visible":
-            continue
+    visible = [c for c in all_checks() if c.visibility == "visible"]
+    # Within a function, the worked examples come first: they are what a student should
+    # see fail first, before the error and dtype rules.
+    visible.sort(key=lambda c: (list(WEIGHTS).index(c.function), not ("example" in c.name or "worked" in c.name)))
+    for check in visible:
         probes = build_probes(check, "visible", reference)
         for probe in probes:
             probe.mistakes = [{"name": m.name, "explanation": m.explanation, "hint": m.hint, "detect": m.detect,
