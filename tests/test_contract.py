@@ -37,3 +37,12 @@ def test_solution_docstring_examples_run(module):
     loaded = load_reference(module)
     failures, tried = doctest.testmod(loaded, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tried > 0 and failures == 0
+
+
+@pytest.mark.parametrize("name", ["autograder.markers", "autograder.stubgen", "autograder.runtime.protocol",
+                                  "autograder.report.plots"])
+def test_autograder_docstring_examples_run(name):
+    import importlib
+
+    failures, _ = doctest.testmod(importlib.import_module(name))
+    assert failures == 0

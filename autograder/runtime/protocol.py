@@ -58,7 +58,8 @@ def _encode(value: Any, arrays: list[bytes], depth: int = 0) -> Any:
         if value.dtype.hasobject:
             raise ProtocolError("object arrays cannot be sent")
         buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(value), allow_pickle=False)
+        contiguous = value if value.flags.c_contiguous else value.copy(order="C")  # keeps 0-d arrays 0-d
+        np.save(buffer, contiguous, allow_pickle=False)
         arrays.append(buffer.getvalue())
         return {"array": len(arrays) - 1}
     if isinstance(value, tuple):
@@ -169,23 +170,31 @@ def _count_arrays(node: Any) -> int:
 def canonical_key(value: Any) -> str:
     """A stable text key for call arguments, used to look up dependency answers.
 
-    Numbers become floats, sequences become lists and arrays become a hash of their float64
-    bytes and shape, so ``(3, 4)``, ``[3, 4]`` and ``np.array([3, 4])`` share one key.
+    Numbers become floats, and a sequence of numbers is the same as a numeric array with those
+    values, so ``(3, 4)``, ``[3.0, 4.0]`` and ``np.array([3, 4])`` share one key. Arrays of
+    more than 32 entries are keyed by a hash of their float64 bytes and their shape.
 
-    >>> canonical_key((3, 4)) == canonical_key([3.0, 4.0])
+    >>> canonical_key((3, 4)) == canonical_key([3.0, 4.0]) == canonical_key(np.array([3, 4]))
     True
     """
 
+    def is_number(v: Any) -> bool:
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
     def walk(v: Any) -> Any:
+        if isinstance(v, (list, tuple)) and all(is_number(x) for x in v):
+            v = np.asarray(v, dtype=np.float64)
         if v is None or isinstance(v, (str, bool)):
             return v
         if isinstance(v, Rng):
             return {"rng": v.seed}
-        if isinstance(v, (int, float, np.integer, np.floating)):
+        if is_number(v):
             return repr(float(v))
         if isinstance(v, np.ndarray) and v.dtype.kind in "biuf":
-            data = np.ascontiguousarray(v, dtype=np.float64)
-            return {"sha": hashlib.sha256(data.tobytes()).hexdigest(), "shape": list(data.shape)}
+            data = np.asarray(v, dtype=np.float64)
+            if data.size <= 32:
+                return {"values": [repr(float(x)) for x in data.ravel()], "shape": list(data.shape)}
+            return {"sha": hashlib.sha256(np.ascontiguousarray(data).tobytes()).hexdigest(), "shape": list(data.shape)}
         if isinstance(v, (list, tuple)):
             return [walk(x) for x in v]
         if isinstance(v, dict):
