@@ -11,7 +11,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:980px;mar
 h1{font-size:1.5em;margin-bottom:.2em}.sub{color:#666;margin-top:0}
 table.scores{border-collapse:collapse;margin:1em 0;width:100%}
 .scores td,.scores th{border-bottom:1px solid #dee2e6;padding:.3em .6em;text-align:left}
-.scores td.num{text-align:right;font-variant-numeric:tabular-nums}
+.scores td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .ok{color:#2b8a3e}.bad{color:#c92a2a}.part{color:#e67700}
 section{border:1px solid #dee2e6;border-radius:6px;padding:.6em 1em;margin:1em 0}
 section h2{font-size:1.15em;margin:.2em 0}
