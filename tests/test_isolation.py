@@ -13,7 +13,7 @@ import pytest
 from autograder import paths
 from autograder.engine import grade_submission
 from autograder.grading import grade_folder
-from autograder.runtime.sandbox import Limits, best_level
+from autograder.runtime.sandbox import Limits, best_level, level_works
 from submission_kit import attack_submission, reference_submission, with_replacements
 
 FAST = Limits(call_seconds=2.0, import_seconds=4.0)
@@ -143,12 +143,18 @@ def _delegate(module: str) -> str:
     return "\n".join(f"if _found is not None and hasattr(_found, {n!r}):\n    {n} = _found.{n}" for n in names)
 
 
-@needs_isolation
-def test_importing_or_reading_the_reference_scores_0(tmp_path):
+NAMESPACE_LEVELS = [level for level in ("root", "userns") if level_works(level)]
+
+
+@pytest.mark.skipif(not NAMESPACE_LEVELS, reason="this machine offers no namespaces: files are not hidden")
+@pytest.mark.parametrize("level", NAMESPACE_LEVELS or ["none"])
+def test_importing_or_reading_the_reference_scores_0(tmp_path, level):
     prelude = _reader([str(paths.SOLUTIONS / "normalization.py")])
     grade = grade_submission(attack_submission(tmp_path / "thief", prelude, _delegate), "thief",
-                             hide=[paths.REPO], limits=FAST)
+                             hide=[paths.REPO], limits=FAST, level=level)
     assert grade.score == 0
+    honest = grade_submission(reference_submission(tmp_path / "honest"), "honest", hide=[paths.REPO], level=level)
+    assert honest.score == 100
 
 
 @needs_isolation
