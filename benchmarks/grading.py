@@ -1,6 +1,6 @@
 """Grading speed: seconds per submission at --jobs 1 and at --jobs all cores.
 
-    python benchmarks/grading.py [--n 30] [--jobs N]
+    python benchmarks/grading.py [--n 45] [--jobs N]
 
 It builds N synthetic submissions (a third correct, a third with one catalogued mistake
 each, a third untouched stubs), grades them once with one grader process and once with all
@@ -56,7 +56,7 @@ def make_submissions(root: Path, n: int) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=30, help="number of submissions (default 30)")
+    parser.add_argument("--n", type=int, default=45, help="number of submissions (default 45)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel graders for the second run")
     parser.add_argument("--no-targets", action="store_true", help="report only; do not fail on a missed target")
     args = parser.parse_args(argv)

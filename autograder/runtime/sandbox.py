@@ -162,6 +162,7 @@ class Worker:
         hide = sorted({str(Path(p).resolve()) for p in self.hide} | ({tempfile.gettempdir(), "/root", "/home"} if namespaced else set()))
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
+        _widen(self._reply_read)  # arrays of 100,000 draws cross in a few reads, not dozens
         config = {
             "submission": str(Path(self.submission).resolve()),
             "workdir": workdir,
@@ -284,6 +285,19 @@ class Worker:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+
+F_SETPIPE_SZ = 1031
+
+
+def _widen(fd: int, size: int = 1 << 20) -> None:
+    """Ask Linux for a larger pipe buffer (best effort: the limit is a system setting)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, F_SETPIPE_SZ, size)
+    except (OSError, ImportError, AttributeError):
+        pass
 
 
 def _encode(message: Any) -> bytes:
