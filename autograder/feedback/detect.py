@@ -16,7 +16,8 @@ import numpy as np
 from ..runtime.mistakes import answer_matches, draw_signature, rule_kind
 from ..runtime.probes import Probe
 from ..runtime.runner import CheckRun
-from ..suite.reference import copy_args, resolve_args, to_plain
+from ..runtime.protocol import copy_args, resolve_args
+from ..suite.reference import play_session, to_plain
 from .catalogue import Mistake, for_function
 from .mutants import load_mutant
 
@@ -56,32 +57,8 @@ def mutant_answer(mistake: Mistake, probe: Probe) -> Any:
             spectrum = probe.kind == "orthogonal"
             return [outcome[0], draw_signature(outcome[1], spectrum) if outcome[0] == "value" else outcome[1]]
         if probe.kind == "session":
-            return _session_answer(mutant, request)
+            return play_session(mutant, request)
     return None
-
-
-def _session_answer(mutant, request: dict) -> dict:
-    init_args, init_kwargs = request.get("init", [[], {}])
-    steps: list = []
-    try:
-        obj = getattr(mutant, request["cls"])(*copy_args(init_args), **copy_args(init_kwargs))
-    except Exception as error:  # noqa: BLE001
-        return {"steps": steps, "error": [0, type(error).__name__]}
-    for index, step in enumerate(request.get("steps", [])):
-        try:
-            if step[0] == "call":
-                steps.append(to_plain(obj(*copy_args(step[1]))))
-            elif step[0] == "method":
-                getattr(obj, step[1])()
-                steps.append(None)
-            elif step[0] == "set":
-                setattr(obj, step[1], copy_args(step[2]))
-                steps.append(None)
-            else:
-                steps.append(to_plain(getattr(obj, step[1])))
-        except Exception as error:  # noqa: BLE001
-            return {"steps": steps, "error": [index, type(error).__name__]}
-    return {"steps": steps, "error": None}
 
 
 def explains(mistake: Mistake, probe: Probe, reply: dict, answer: Any = None) -> bool:

@@ -167,6 +167,32 @@ def _count_arrays(node: Any) -> int:
     return highest + 1
 
 
+def resolve_args(value: Any) -> Any:
+    """Wire values to call arguments: ``Rng(seed)`` becomes ``numpy.random.default_rng(seed)``."""
+    if isinstance(value, Rng):
+        return np.random.default_rng(value.seed)
+    if isinstance(value, list):
+        return [resolve_args(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(resolve_args(v) for v in value)
+    if isinstance(value, dict):
+        return {k: resolve_args(v) for k, v in value.items()}
+    return value
+
+
+def copy_args(value: Any) -> Any:
+    """A copy of every array in (nested) arguments, so a call cannot change the original."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [copy_args(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(copy_args(v) for v in value)
+    if isinstance(value, dict):
+        return {k: copy_args(v) for k, v in value.items()}
+    return value
+
+
 def canonical_key(value: Any) -> str:
     """A stable text key for call arguments, used to look up dependency answers.
 

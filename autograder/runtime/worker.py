@@ -155,21 +155,6 @@ def describe(value, depth: int = 0) -> dict:
     return {"kind": "other", "type": kind.__name__}
 
 
-def _resolve(value):
-    """Wire values to call arguments: ``Rng(seed)`` becomes a Generator."""
-    import numpy as np
-
-    if isinstance(value, protocol.Rng):
-        return np.random.default_rng(value.seed)
-    if isinstance(value, list):
-        return [_resolve(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_resolve(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _resolve(v) for k, v in value.items()}
-    return value
-
-
 def _plain(value):
     """Call arguments back to wire values, so the grader can see whether they changed."""
     import numpy as np
@@ -226,23 +211,11 @@ def _with_oracles(module, oracles: dict):
             answer = _answers[key]
             if "raise" in answer:
                 raise ValueError(answer["raise"])
-            return _copy(answer["value"])
+            return protocol.copy_args(answer["value"])
 
         saved[name] = original
         setattr(module, name, helper)
     return saved
-
-
-def _copy(value):
-    import numpy as np
-
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_copy(v) for v in value)
-    return value
 
 
 # --- serving -------------------------------------------------------------------------------
@@ -284,8 +257,8 @@ def serve(inbox, outbox, workdir: str) -> None:
 
 def _call(module, request: dict) -> dict:
     function = getattr(module, request["function"])
-    args = _resolve(request.get("args", []))
-    kwargs = _resolve(request.get("kwargs", {}))
+    args = protocol.resolve_args(request.get("args", []))
+    kwargs = protocol.resolve_args(request.get("kwargs", {}))
     saved = _with_oracles(module, request.get("oracles", {}))
     try:
         result = function(*args, **kwargs)
@@ -306,7 +279,7 @@ def _map(module, request: dict, workdir: str) -> dict:
     try:
         for args, kwargs in request.get("calls", []):
             try:
-                results.append({"ok": True, "result": describe(function(*_resolve(args), **_resolve(kwargs)))})
+                results.append({"ok": True, "result": describe(function(*protocol.resolve_args(args), **protocol.resolve_args(kwargs)))})
             except Exception as exc:  # noqa: BLE001
                 results.append(_error(exc, workdir))
     finally:
@@ -321,15 +294,15 @@ def _session(module, request: dict, workdir: str) -> dict:
     init_args, init_kwargs = request.get("init", [[], {}])
     results = []
     try:
-        obj = getattr(module, request["cls"])(*_resolve(init_args), **_resolve(init_kwargs))
+        obj = getattr(module, request["cls"])(*protocol.resolve_args(init_args), **protocol.resolve_args(init_kwargs))
         for step in request.get("steps", []):
             action = step[0]
             if action == "call":
-                value = obj(*_resolve(step[1]))
+                value = obj(*protocol.resolve_args(step[1]))
             elif action == "method":
                 value = getattr(obj, step[1])()
             elif action == "set":
-                setattr(obj, step[1], _resolve(step[2]))
+                setattr(obj, step[1], protocol.resolve_args(step[2]))
                 value = None
             else:
                 value = getattr(obj, step[1])

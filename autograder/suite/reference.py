@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import paths
 from ..runtime.probes import Probe, call_label, message_names
-from ..runtime.protocol import Rng, canonical_key
+from ..runtime.protocol import canonical_key, copy_args, resolve_args
 from .weights import module_of
 
 #: Which other exercises a function may call, and with which arguments. The worker answers
@@ -55,28 +55,6 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, list):
         return [to_plain(v) for v in value]
     raise TypeError(f"unexpected reference result {type(value).__name__}")
-
-
-def resolve_args(value: Any) -> Any:
-    """Wire values to call arguments: ``Rng(seed)`` becomes a Generator."""
-    if isinstance(value, Rng):
-        return np.random.default_rng(value.seed)
-    if isinstance(value, list):
-        return [resolve_args(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(resolve_args(v) for v in value)
-    return value
-
-
-def copy_args(value: Any) -> Any:
-    """A deep copy of arrays in (nested) arguments, so calls cannot change the probe."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, list):
-        return [copy_args(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(copy_args(v) for v in value)
-    return value
 
 
 class Reference:
@@ -192,25 +170,44 @@ class Reference:
 
     def session(self, cls: str, init: dict, steps: list[list], judged: list[bool] | None = None) -> Probe:
         """Run an object's steps; each judged step must match the reference object's."""
-        obj = self.function(cls)(**init)
-        expected = []
-        for index, step in enumerate(steps):
-            if step[0] == "call":
-                value = to_plain(obj(*copy_args(step[1])))
-            elif step[0] == "method":
-                getattr(obj, step[1])()
-                value = None
-            elif step[0] == "set":
-                setattr(obj, step[1], copy_args(step[2]))
-                value = None
-            else:
-                value = to_plain(getattr(obj, step[1]))
-            expected.append(value if judged is None or judged[index] else None)
         request = {"op": "session", "module": module_of(cls), "cls": cls,
                    "init": [[], dict(init)], "steps": steps}
+        played = play_session(self.module(module_of(cls)), request)
+        if played["error"] is not None:
+            raise AssertionError(f"the reference fails step {played['error'][0]} of its {cls} session")
+        expected = [v if judged is None or judged[i] else None for i, v in enumerate(played["steps"])]
         label = f"{cls}({', '.join(f'{k}={v}' for k, v in init.items())}) then " + \
             ", ".join(_step_label(s) for s in steps)
         return Probe("session", request, label, expected)
+
+
+def play_session(module: ModuleType, request: dict) -> dict:
+    """Run a session request on ``module`` in this (trusted) process, on copies of its data.
+
+    Returns ``{"steps": [plain value or None per step], "error": None}``, or with ``"error":
+    [step index, exception name]`` where it stopped. ``method`` and ``set`` steps give None.
+    """
+    init_args, init_kwargs = request.get("init", [[], {}])
+    values: list = []
+    try:
+        obj = getattr(module, request["cls"])(*copy_args(init_args), **copy_args(init_kwargs))
+    except Exception as error:  # noqa: BLE001 - a mutant may fail in any way
+        return {"steps": values, "error": [0, type(error).__name__]}
+    for index, step in enumerate(request.get("steps", [])):
+        try:
+            if step[0] == "call":
+                values.append(to_plain(obj(*copy_args(step[1]))))
+            elif step[0] == "method":
+                getattr(obj, step[1])()
+                values.append(None)
+            elif step[0] == "set":
+                setattr(obj, step[1], copy_args(step[2]))
+                values.append(None)
+            else:
+                values.append(to_plain(getattr(obj, step[1])))
+        except Exception as error:  # noqa: BLE001
+            return {"steps": values, "error": [index, type(error).__name__]}
+    return {"steps": values, "error": None}
 
 
 def _steps_text(steps: list[int]) -> str:
