@@ -50,7 +50,7 @@ def self_check_html(folder: Path, checks: list[VisibleCheck], runs: list[CheckRu
     recognised from the answers shipped with the visible checks, and the hints."""
     lines = []
     for check, run in zip(checks, runs):
-        mistakes = shipped_mistakes(run.probes[len(run.replies) - 1], run.replies[-1]) if not run.passed and run.replies else []
+        mistakes = shipped_mistakes(*run.failure) if run.failure else []
         lines.append((check.function, CheckLine(check.name, check.description, check.points if run.passed else 0.0,
                                                 check.points, run.passed, run.label, run.message, mistakes, run)))
     sections = group_by_function(lines)
@@ -67,8 +67,8 @@ def run_self_check(folder: Path, checks_file: Path | None = None, html_path: Pat
         runs = [runner.run(c.module, c.function, c.probes) for c in checks]
     rows = summarize_by_function(checks, runs)
     print(format_table(rows))
-    named = {m["name"]: m for c, r in zip(checks, runs) if not r.passed and r.replies
-             for m in shipped_mistakes(r.probes[len(r.replies) - 1], r.replies[-1])}
+    named = {m["name"]: m for c, r in zip(checks, runs) if r.failure
+             for m in shipped_mistakes(*r.failure)}
     for mistake in named.values():
         print(f"\nLikely mistake: {mistake['explanation']}\n  Hint: {mistake['hint']}")
     html_path = Path(html_path or paths.REPO / "build" / "feedback.html")

@@ -196,6 +196,6 @@ def test_the_self_check_names_mistakes_from_the_shipped_answers(tmp_path):
         assert {c.function for c, _ in failed} <= {mistake.function}
         if failed:
             caught += 1
-            named = {m["name"] for _, r in failed for m in shipped_mistakes(r.probes[len(r.replies) - 1], r.replies[-1])}
+            named = {m["name"] for _, r in failed for m in shipped_mistakes(*r.failure)}
             assert mistake.name in named, (mistake.name, named)
     assert caught >= 45  # most mistakes already show on the visible examples

@@ -72,9 +72,9 @@ def explains(mistake: Mistake, probe: Probe, reply: dict, answer: Any = None) ->
 
 def detect(function: str, run: CheckRun) -> list[Mistake]:
     """The catalogued mistakes of ``function`` that explain the failed ``run``."""
-    if run.passed or not run.replies or run.replies[-1].get("error") in NOT_A_MISTAKE:
+    if run.failure is None or run.failure[1].get("error") in NOT_A_MISTAKE:
         return []
-    probe, reply = run.probes[len(run.replies) - 1], run.replies[-1]
+    probe, reply = run.failure
     found = []
     for mistake in for_function(function):
         try:

@@ -49,8 +49,8 @@ def choose_plot(section: FunctionSection) -> bytes | None:
     probe of any check with the student's reply, so the target is still shown."""
     runs = [c.run for c in section.checks if c.run is not None]
     for run in runs:
-        if not run.passed and run.replies:
-            png = plot_for(section.function, run.probes[len(run.replies) - 1], run.replies[-1])
+        if run.failure:
+            png = plot_for(section.function, *run.failure)
             if png:
                 return png
     for run in runs:

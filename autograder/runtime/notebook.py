@@ -13,7 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from .mistakes import shipped_mistakes
-from .probes import judge
+from .runner import run_probes
 from .selfcheck import VISIBLE_FILE, load_visible_checks
 from .worker import _call, _error, _map, _session
 
@@ -54,22 +54,13 @@ def check_in_notebook(function: str, namespace: dict, points: float) -> float:
     module = SimpleNamespace(**namespace)
     passed = 0
     for check in checks:
-        replies: list[dict] = []
-        failure = None
-        for probe in check.probes:
-            reply = run_in_kernel(module, probe.request)
-            replies.append(reply)
-            verdict = judge(probe, reply, replies)
-            if not verdict.ok:
-                failure = (probe, reply, verdict.message)
-                break
-        if failure is None:
+        run = run_probes(lambda probe: run_in_kernel(module, probe.request), check.probes)
+        if run.passed:
             passed += 1
             print(f"PASS  {check.description}")
             continue
-        probe, reply, message = failure
-        print(f"FAIL  {check.description}\n      {probe.label}\n      {message}")
-        for mistake in shipped_mistakes(probe, reply):
+        print(f"FAIL  {check.description}\n      {run.label}\n      {run.message}")
+        for mistake in shipped_mistakes(*run.failure):
             print(f"      Likely mistake: {mistake['explanation']}\n      Hint: {mistake['hint']}")
     print(f"{passed} of {len(checks)} visible checks pass. This is a preview: the grade comes from the "
           "hidden checks, run on your code by the isolated grader.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .probes import Probe, Verdict, failure_text, judge
 from .sandbox import Limits, Worker, WorkerFailure
@@ -24,6 +24,13 @@ class CheckRun:
     verdict: Verdict | None = None
     probes: list[Probe] = field(default_factory=list)
     replies: list[dict] = field(default_factory=list)
+
+    @property
+    def failure(self) -> tuple[Probe, dict] | None:
+        """The probe that failed and the reply it got, or None when the check passed."""
+        if self.passed or not self.replies:
+            return None
+        return self.probes[len(self.replies) - 1], self.replies[-1]
 
 
 class StudentRunner:
@@ -99,11 +106,16 @@ class StudentRunner:
 
     def run(self, module: str, function: str, probes: list[Probe]) -> CheckRun:
         """Ask every probe in turn and stop at the first one that fails."""
-        replies: list[dict] = []
-        for probe in probes:
-            reply = self.ask(module, function, probe)
-            replies.append(reply)
-            verdict = judge(probe, reply, replies)
-            if not verdict.ok:
-                return CheckRun(False, verdict.message, probe.label, verdict, probes, replies)
-        return CheckRun(True, "", "", None, probes, replies)
+        return run_probes(lambda probe: self.ask(module, function, probe), probes)
+
+
+def run_probes(ask: Callable[[Probe], dict], probes: list[Probe]) -> CheckRun:
+    """Ask each probe with ``ask``, judge its reply, and stop at the first failure."""
+    replies: list[dict] = []
+    for probe in probes:
+        reply = ask(probe)
+        replies.append(reply)
+        verdict = judge(probe, reply, replies)
+        if not verdict.ok:
+            return CheckRun(False, verdict.message, probe.label, verdict, probes, replies)
+    return CheckRun(True, "", "", None, probes, replies)
