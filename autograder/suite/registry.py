@@ -9,6 +9,7 @@ Scoring rules (applied by ``scoring.py``):
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Callable
@@ -66,6 +67,7 @@ def checks_for(function: str) -> list[Check]:
     return [c for c in all_checks() if c.function == function]
 
 
+@functools.lru_cache(maxsize=None)
 def split_points(function: str) -> dict[str, float]:
     """``{check name: points}``: the function's weight split by share, in hundredths, with
     the rounding remainder on its first main check so that the parts add up exactly."""
