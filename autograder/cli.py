@@ -14,15 +14,42 @@ from pathlib import Path
 from . import paths
 
 
+class UsageError(Exception):
+    """A bad path or argument: reported as one line on stderr, exit status 2."""
+
+
+def _file_target(path: Path, option: str) -> Path:
+    """A file the command will write: not a folder, and its folder exists or can be made."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give the file to write")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {path}: {parent} is not a folder")
+            break
+    return path
+
+
+def _folder_target(path: Path, option: str) -> Path:
+    """A folder the command will write into: a folder or nothing yet, under a folder."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} exists and is not a folder")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {path}: {parent} is not a folder")
+            break
+    return path
+
+
 def _cmd_stubs(args: argparse.Namespace) -> int:
     from .markers import MarkerError
     from .stubgen import generate_stubs
 
     try:
-        written = generate_stubs(Path(args.out))
+        written = generate_stubs(_folder_target(Path(args.out), "--out"))
     except MarkerError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -33,9 +60,21 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     folder = Path(args.dir)
     if not folder.is_dir():
-        print(f"error: {folder} is not a folder", file=sys.stderr)
-        return 2
-    return run_self_check(folder, html_path=Path(args.html) if args.html else None)
+        raise UsageError(f"{folder} is not a folder")
+    html = _file_target(Path(args.html), "--html") if args.html else None
+    return run_self_check(folder, html_path=html)
+
+
+def _parse_shard(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    try:
+        index, count = (int(v) for v in text.split("/"))
+        if not 1 <= index <= count:
+            raise ValueError
+    except ValueError:
+        raise UsageError("--shard takes K/N with 1 <= K <= N, e.g. 2/4") from None
+    return index, count
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
@@ -43,44 +82,47 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from .grading import grade_folder
 
     if args.jobs is not None and args.jobs < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
-        return 2
-    shard = None
-    if args.shard:
-        try:
-            index, count = (int(v) for v in args.shard.split("/"))
-            if not 1 <= index <= count:
-                raise ValueError
-            shard = (index, count)
-        except ValueError:
-            print("error: --shard takes K/N with 1 <= K <= N, e.g. 2/4", file=sys.stderr)
-            return 2
+        raise UsageError("--jobs must be at least 1")
+    shard = _parse_shard(args.shard)
+    out = _folder_target(Path(args.out), "--out")
     try:
-        summary = grade_folder(Path(args.submissions), Path(args.out), args.jobs, args.force,
+        summary = grade_folder(Path(args.submissions), out, args.jobs, args.force,
                                progress=not args.quiet, shard=shard)
     except SubmissionsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded "
-          f"(--force regrades them), {len(summary.failed)} could not be graded")
+        raise UsageError(str(error)) from None
+    print_summary(summary)
+    return 3 if summary.failed else 0
+
+
+def print_summary(summary) -> None:
+    """The per-run summary: graded, regraded, skipped as unchanged, and what needs a look."""
+    print(f"graded {len(summary.graded)}, regraded {len(summary.regraded)} (changed files or grader), "
+          f"skipped {len(summary.skipped)} unchanged (--force regrades them), "
+          f"{len(summary.no_module)} with no gradable module, {len(summary.reported)} not graded, "
+          f"{len(summary.failed)} could not be graded")
+    for title, group in (("no gradable module", summary.no_module), ("not graded", summary.reported)):
+        if group:
+            print(f"{title}:")
+            for name, reason in group.items():
+                print(f"  {name}: {reason}")
+    if summary.notes:
+        print("notes:")
+        for name, notes in summary.notes.items():
+            for note in notes:
+                print(f"  {name}: {note}")
     for name, error in summary.failed.items():
         print(f"  {name}: internal error: {error}", file=sys.stderr)
     print(f"gradebook: {summary.gradebook}")
     print(f"student code ran in isolation: {summary.isolation}")
-    return 3 if summary.failed else 0
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
     from .release import build_release
 
     try:
-        written = build_release(Path(args.out))
+        written = build_release(_folder_target(Path(args.out), "release:"))
     except FileExistsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     print(f"wrote the student release to {args.out} ({len(written)} files)")
     return 0
 
@@ -88,22 +130,28 @@ def _cmd_release(args: argparse.Namespace) -> int:
 def _cmd_gradescope(args: argparse.Namespace) -> int:
     from .gradescope import build_package
 
-    names = build_package(Path(args.zip))
+    names = build_package(_file_target(Path(args.zip), "gradescope:"))
     print(f"wrote {args.zip} ({len(names)} files): upload it as the Gradescope autograder")
     return 0
 
 
 def _cmd_gradescope_run(args: argparse.Namespace) -> int:
-    from .gradescope import run_in_container
+    from .gradescope import UploadError, run_in_container
 
-    print(f"wrote {run_in_container(Path(args.root))}")
+    try:
+        print(f"wrote {run_in_container(Path(args.root))}")
+    except UploadError as error:
+        raise UsageError(str(error)) from None
     return 0
 
 
 def _cmd_nbgrader(args: argparse.Namespace) -> int:
-    from .nbgrader_course import ASSIGNMENT, build_course
+    from .nbgrader_course import ASSIGNMENT, CourseExists, build_course
 
-    build_course(Path(args.course))
+    try:
+        build_course(_folder_target(Path(args.course), "nbgrader:"), force=args.force)
+    except CourseExists as error:
+        raise UsageError(str(error)) from None
     print(f"wrote an nbgrader course in {args.course}: assignment '{ASSIGNMENT}' with one notebook per module.\n"
           f"Next: cd {args.course} && nbgrader generate_assignment {ASSIGNMENT}")
     return 0
@@ -115,8 +163,7 @@ def _cmd_merge(args: argparse.Namespace) -> int:
     try:
         rows = merge_gradebooks([Path(p) for p in args.outs], Path(args.out))
     except MergeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     print(f"wrote {args.out} ({rows} submissions)")
     return 0
 
@@ -149,9 +196,11 @@ def _instructor_commands(commands) -> None:
 
     grade = commands.add_parser("grade", help="grade a folder of submissions (one sub-folder per student)")
     grade.add_argument("submissions", help="folder with one sub-folder of exercise modules per student")
-    grade.add_argument("--out", required=True, help="output folder: <submission>/results.json and grades.csv")
+    grade.add_argument("--out", required=True,
+                       help="output folder: grades.csv and submissions/<name>/results.json (kept out of SUBMISSIONS)")
     grade.add_argument("--jobs", type=int, default=None, help="parallel graders (default: all cores)")
-    grade.add_argument("--force", action="store_true", help="regrade submissions that already have results")
+    grade.add_argument("--force", action="store_true",
+                       help="regrade every submission, even those unchanged since their results")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.add_argument("--shard", default=None, metavar="K/N",
                        help="grade only shard K of N (a stable split by name), for several graders")
@@ -172,6 +221,8 @@ def _instructor_commands(commands) -> None:
 
     nbgrader = commands.add_parser("nbgrader", help="write a ready nbgrader course (config, notebooks, grader)")
     nbgrader.add_argument("course", help="the course folder to write")
+    nbgrader.add_argument("--force", action="store_true",
+                          help="replace an edited nbgrader_config.py (kept as nbgrader_config.py.old)")
     nbgrader.set_defaults(run=_cmd_nbgrader)
 
     gradescope_run = commands.add_parser("gradescope-run", help="(inside Gradescope) grade ROOT/submission")
@@ -180,5 +231,21 @@ def _instructor_commands(commands) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A bad path or argument is one line on stderr and exit status 2."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except UsageError as error:
+        return _fail(str(error))
+    except OSError as error:
+        return _fail(_os_error_text(error))
+
+
+def _fail(message: str) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def _os_error_text(error: OSError) -> str:
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"

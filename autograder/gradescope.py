@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import tempfile
 import zipfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from . import paths
 from .atomic import write_atomic
+from .collect import find_layout, no_module_reason, read_submission, write_staged
 
 GRADER_REQUIREMENTS = "numpy>=1.26\nmatplotlib>=3.8\n"
 
@@ -59,29 +59,34 @@ def build_package(zip_path: Path) -> list[str]:
     for module in paths.MODULES:
         entries[f"solutions/{module}.py"] = (paths.SOLUTIONS / f"{module}.py").read_bytes()
     zip_path = Path(zip_path)
+    if zip_path.is_dir():
+        raise IsADirectoryError(21, "is a folder; give the .zip file to write", str(zip_path))
     zip_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = zip_path.with_name(f".{zip_path.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
-            executable = name in ("setup.sh", "run_autograder")
-            info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
-    os.replace(tmp, zip_path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{zip_path.name}.", suffix=".tmp", dir=zip_path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in entries.items():
+                info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+                executable = name in ("setup.sh", "run_autograder")
+                info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, zip_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return list(entries)
 
 
 def find_modules(submission: Path) -> dict[str, Path]:
-    """The exercise modules in an upload: at its top level or in any folder (the shallowest
-    wins), so uploading the files or the whole ``exercises/`` folder both work."""
-    found: dict[str, Path] = {}
-    for module in paths.MODULES:
-        candidates = sorted((p for p in submission.rglob(f"{module}.py") if p.is_file() and not p.is_symlink()),
-                            key=lambda p: (len(p.parts), str(p)))
-        if candidates:
-            found[module] = candidates[0]
-    return found
+    """The exercise modules in an upload, by the same rule as ``grade``
+    (``collect.find_layout``): at its top or in a nested folder, the shallowest copy."""
+    return find_layout(submission).sources
+
+
+class UploadError(Exception):
+    """The Gradescope root has no submission folder to grade."""
 
 
 def submission_name(root: Path) -> str:
@@ -98,19 +103,27 @@ def submission_name(root: Path) -> str:
 
 
 def run_in_container(root: Path) -> Path:
-    """Grade ``root/submission`` and write ``root/results/results.json``."""
+    """Grade ``root/submission`` and write ``root/results/results.json``. An upload with no
+    gradable module still gets results: 0 points and what was found instead."""
     from .engine import grade_submission
     from .feedback.report import feedback_html
+    from .grading import explain_problems
     from .results import results_json
 
     root = Path(root).resolve()
+    upload = root / "submission"
+    if not upload.is_dir():
+        raise UploadError(f"{upload} is not a folder: is --root (or AUTOGRADER_ROOT) the Gradescope root?")
     results_dir = root / "results"
+    staged = read_submission(upload)
+    if not staged.modules:
+        staged.notes.append(f"Nothing could be graded: {no_module_reason(upload, staged)}. "
+                            f"Expected {', '.join(f'{m}.py' for m in paths.MODULES)} (or notebooks).")
     with tempfile.TemporaryDirectory(prefix="stability-upload-") as tmp:
-        folder = Path(tmp) / "submission"
-        folder.mkdir()
-        for module, path in find_modules(root / "submission").items():
-            shutil.copyfile(path, folder / f"{module}.py")
+        folder = write_staged(staged, Path(tmp) / "submission")
         grade = grade_submission(folder, submission_name(root), hide=[root, paths.REPO])
+    grade.notes[:0] = staged.notes
+    explain_problems(grade, staged.problems)
     write_atomic(results_dir / "feedback.html", feedback_html(grade))
     target = results_dir / "results.json"
     write_atomic(target, results_json(grade))

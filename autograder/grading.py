@@ -1,73 +1,228 @@
 """Grade a folder of submissions in parallel, resumably, writing every file atomically.
 
-For each submission folder ``SUBMISSIONS/<name>/`` it writes ``OUT/<name>/feedback.html``
-and ``OUT/<name>/results.json`` (Gradescope's format), then ``OUT/grades.csv`` for the class. A submission whose
-``results.json`` exists is skipped unless ``force``; a run killed halfway loses at most the
-submissions being graded at that moment.
+Output layout (class-level files can never collide with a student's folder name)::
+
+    OUT/grades.csv                            the class gradebook
+    OUT/submissions/<name>/results.json       Gradescope's format, written last: marks it done
+    OUT/submissions/<name>/feedback.html      the student's report
+    OUT/.staging/                             the modules being graded right now (temporary)
+
+Each ``results.json`` records a digest of the graded files and of the grader (checks,
+weights, tolerances, rubric, reference): a rerun regrades a submission whose files or grader
+changed and skips only true duplicates (``force`` regrades everything). A run killed halfway
+loses at most the submissions being graded at that moment.
+
+Submissions are graded by a pool of grader processes (``ProcessPoolExecutor``). If a grader
+process dies (out of memory, killed), the pool is replaced and the submissions it was
+grading are retried once, one at a time, so that an innocent submission that shared the
+broken pool is not blamed; a submission that kills its grader twice is reported as failed and
+the rest of the class is still graded.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
+import shutil
 import sys
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
 from .atomic import write_atomic
-from .collect import find_submissions, submission_problem
+from .collect import (EXPECTED, ClassListing, Staged, SubmissionsError, check_folder, describe_contents,
+                      list_class, no_module_reason, read_submission, write_staged)
 from .engine import SubmissionGrade, grade_submission
-from .gradebook import write_gradebook
+from .gradebook import SUBMISSIONS_DIR, results_path, write_gradebook
 from .results import results_json
 from .runtime.sandbox import DESCRIPTIONS, Limits, best_level
 from .scoring import TestResult
 from .suite.reference import Reference
 from .suite.registry import all_checks
 
+STAGING_DIR = ".staging"
+#: The grader's own files whose change means every submission must be regraded.
+GRADER_TREES = ("autograder/suite", "autograder/runtime", "autograder/feedback")
+GRADER_FILES = ("autograder/engine.py", "autograder/scoring.py", "autograder/results.py")
+
 
 @dataclass
 class BatchSummary:
+    """What one ``grade`` run did, by submission name."""
+
     graded: list[str] = field(default_factory=list)
+    regraded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: Graded, but no module could be read: name -> reason.
+    no_module: dict[str, str] = field(default_factory=dict)
+    #: Found but not graded (symbolic links, non-UTF-8 names): name -> reason.
+    reported: dict[str, str] = field(default_factory=dict)
+    #: Layout notes (case-insensitive names, notebooks): name -> notes.
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    #: Could not be graded (the grader failed or its process died twice): name -> reason.
     failed: dict[str, str] = field(default_factory=dict)
     gradebook: Path | None = None
     isolation: str = ""
 
 
+@dataclass
+class Task:
+    """One submission to grade, with its sources already read by the trusted process."""
+
+    name: str
+    staged: Staged
+    digests: dict[str, str]
+    no_module: str | None = None
+
+
+# --- digests ---------------------------------------------------------------------------------
+
+def _tree_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def grader_digest() -> str:
+    """A digest of everything that decides a grade: the check suite, weights, tolerances,
+    rubric and feedback catalogue, the worker, the scoring, and the reference solutions."""
+    files = [f for tree in GRADER_TREES for f in _tree_files(paths.REPO / tree)]
+    files += [paths.REPO / name for name in GRADER_FILES]
+    files += [paths.SOLUTIONS / f"{m}.py" for m in paths.MODULES]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(paths.REPO).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def recorded_digests(out_dir: Path, name: str) -> dict | None:
+    """The digests a previous run recorded for ``name``, or None when it has no results."""
+    try:
+        results = json.loads(results_path(out_dir, name).read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+    extra = results.get("extra_data") if isinstance(results, dict) else None
+    return extra.get("digests", {}) if isinstance(extra, dict) else {}
+
+
+# --- the grader processes --------------------------------------------------------------------
+
 _STATE: dict = {}
 
 
-def _init_process(hide: list[str], limits: Limits, level: str, feedback: bool = True) -> None:
-    _STATE.update(hide=hide, limits=limits, level=level, feedback=feedback, reference=Reference(),
-                  checks=all_checks())
+def _init_process(hide: list[str], limits: Limits, level: str, feedback: bool, out_dir: str) -> None:
+    _STATE.update(hide=hide, limits=limits, level=level, feedback=feedback, out_dir=Path(out_dir),
+                  reference=Reference(), checks=all_checks())
 
 
-def _unreadable(folder: Path, problem: str) -> SubmissionGrade:
+def _unreadable(name: str, problem: str, notes: list[str]) -> SubmissionGrade:
     tests = [TestResult(c.name, c.function, c.description, c.visibility, c.points, 0.0, False, c.main, problem)
              for c in _STATE["checks"]]
-    return SubmissionGrade(folder.name, tests, notes=[problem])
+    return SubmissionGrade(name, tests, notes=[*notes, problem])
 
 
-def _grade_one(task: tuple[str, str]) -> tuple[str, str | None]:
-    """Grade one folder and write its results; returns (name, internal error or None)."""
-    folder, out_dir = Path(task[0]), Path(task[1])
+def explain_problems(grade: SubmissionGrade, problems: dict[str, str]) -> SubmissionGrade:
+    """Replace "missing" by the layout's reason for the modules that could not be read."""
+    from .suite.weights import module_of
+
+    for test in grade.tests:
+        problem = problems.get(module_of(test.function))
+        if problem and not test.passed:
+            test.message = problem
+    return grade
+
+
+def _grade_staged(task: Task) -> SubmissionGrade:
+    """Grade the staged sources of ``task`` from a private folder under ``OUT/.staging``,
+    named after this process so that a later run can remove it if this process is killed."""
+    stage_root = _STATE["out_dir"] / STAGING_DIR
+    stage_root.mkdir(parents=True, exist_ok=True)
+    folder = stage_root / f"{os.getpid()}-{hashlib.sha256(task.name.encode()).hexdigest()[:12]}"
+    shutil.rmtree(folder, ignore_errors=True)
     try:
-        problem = submission_problem(folder)
-        if problem:
-            grade = _unreadable(folder, problem)
+        write_staged(task.staged, folder)
+        grade = grade_submission(folder, task.name, hide=_STATE["hide"], limits=_STATE["limits"],
+                                 level=_STATE["level"], checks=_STATE["checks"], reference=_STATE["reference"])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    grade.notes[:0] = task.staged.notes
+    return explain_problems(grade, task.staged.problems)
+
+
+def _grade_one(task: Task) -> tuple[str, str | None]:
+    """Grade one submission and write its results; returns (name, internal error or None)."""
+    out_dir = _STATE["out_dir"]
+    try:
+        if task.no_module is not None:
+            grade = _unreadable(task.name, task.no_module, task.staged.notes)
         else:
-            grade = grade_submission(folder, folder.name, hide=_STATE["hide"], limits=_STATE["limits"],
-                                     level=_STATE["level"], checks=_STATE["checks"], reference=_STATE["reference"])
+            grade = _grade_staged(task)
+        target = results_path(out_dir, task.name)
         if _STATE["feedback"]:
             from .feedback.report import feedback_html
 
-            write_atomic(out_dir / folder.name / "feedback.html", feedback_html(grade))
-        write_atomic(out_dir / folder.name / "results.json", results_json(grade))  # last: marks it done
-        return folder.name, None
+            write_atomic(target.with_name("feedback.html"), feedback_html(grade))
+        write_atomic(target, results_json(grade, {"digests": task.digests}))  # last: marks it done
+        return task.name, None
     except Exception as error:  # noqa: BLE001 - one submission's failure must not stop the class
-        return folder.name, f"{type(error).__name__}: {error}"
+        return task.name, f"{type(error).__name__}: {error}"
 
+
+class _Pool:
+    """Grader processes that run tasks; a pool that breaks reports which tasks it lost."""
+
+    def __init__(self, jobs: int, initargs: tuple) -> None:
+        self.jobs, self.initargs = jobs, initargs
+
+    def _executor(self, jobs: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_init_process, initargs=self.initargs)
+
+    def run(self, tasks: list[Task], done) -> list[Task]:
+        """Run ``tasks`` with at most ``jobs`` in flight, calling ``done(name, error)`` for each
+        finished one; returns the tasks lost to dead grader processes (not yet retried)."""
+        queue, lost = list(reversed(tasks)), []
+        while queue:
+            executor = self._executor(self.jobs)
+            running: dict[Future, Task] = {}
+            broken = False
+            try:
+                while (queue or running) and not broken:
+                    while queue and len(running) < self.jobs:
+                        task = queue.pop()
+                        running[executor.submit(_grade_one, task)] = task
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        task = running.pop(future)
+                        try:
+                            done(*future.result())
+                        except BrokenProcessPool:
+                            lost.append(task)
+                            broken = True
+                if broken:  # every task still in flight was in the broken pool: a suspect
+                    lost.extend(running.values())
+            finally:
+                executor.shutdown(wait=True, cancel_futures=True)
+        return lost
+
+    def retry_alone(self, task: Task) -> tuple[str, str | None]:
+        """Grade ``task`` in a pool of its own; a second death is that submission's error."""
+        executor = self._executor(1)
+        try:
+            return executor.submit(_grade_one, task).result()
+        except BrokenProcessPool:
+            return task.name, ("the grader process died twice while grading this submission "
+                               "(out of memory, or killed); it was not graded")
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+# --- a class ---------------------------------------------------------------------------------
 
 def in_shard(name: str, index: int, count: int) -> bool:
     """Whether submission ``name`` belongs to shard ``index`` of ``count`` (1-based): a split
@@ -76,50 +231,127 @@ def in_shard(name: str, index: int, count: int) -> bool:
     return int.from_bytes(digest[:8], "big") % count == index - 1
 
 
+def check_out_dir(submissions: Path, out_dir: Path) -> None:
+    """Refuse an output folder that is a file, or that holds the submissions."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SubmissionsError(f"--out {out_dir} exists and is not a folder")
+    if submissions == out_dir or out_dir in submissions.parents:
+        raise SubmissionsError(f"--out {out_dir} holds the submissions folder; choose a folder outside it")
+
+
+def nothing_found(submissions: Path, listing: ClassListing) -> SubmissionsError:
+    """The error for a class folder in which no submission was found, saying what it holds."""
+    seen = describe_contents(submissions)
+    from .collect import _module_of_name  # noqa: PLC0415 - one helper, kept private
+
+    if any(_module_of_name(Path(f)) for f in listing.files):
+        seen += " (this looks like one submission: grade a folder that holds it)"
+    return SubmissionsError(f"no submission found in {submissions}: expected {EXPECTED}; {seen}")
+
+
+def plan_class(submissions: Path, out_dir: Path, shard: tuple[int, int] | None,
+               summary: BatchSummary) -> list[Task]:
+    """Find and read every submission (trusted, text only); raise if none is found."""
+    listing = list_class(submissions, exclude=(out_dir,))
+    folders = listing.folders
+    reported = listing.reported
+    if shard is not None:
+        folders = [f for f in folders if in_shard(f.name, *shard)]
+        reported = {n: r for n, r in reported.items() if in_shard(n, *shard)}
+    tasks = []
+    for folder in folders:
+        staged = read_submission(folder)
+        no_module = None if staged.modules else no_module_reason(folder, staged)
+        tasks.append(Task(folder.name, staged, {"submission": staged.digest()}, no_module))
+    if not any(t.no_module is None for t in tasks) and not (shard is not None and listing.folders):
+        raise nothing_found(submissions, listing)
+    summary.reported.update(reported)
+    return tasks
+
+
 def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, force: bool = False,
                  progress: bool = True, limits: Limits | None = None, level: str = "auto",
                  feedback: bool = True, shard: tuple[int, int] | None = None) -> BatchSummary:
     """Grade every submission in ``submissions`` into ``out_dir`` (``feedback``: also write
-    ``feedback.html`` with plots for each)."""
+    ``feedback.html`` with plots for each). Nothing is created when no submission is found."""
     submissions, out_dir = Path(submissions).resolve(), Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    folders = find_submissions(submissions, exclude=(out_dir,))
-    if shard is not None:
-        folders = [f for f in folders if in_shard(f.name, *shard)]
+    check_folder(submissions)
+    check_out_dir(submissions, out_dir)
     summary = BatchSummary()
+    tasks = plan_class(submissions, out_dir, shard, summary)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(out_dir)
+    grader = grader_digest()
     pending = []
-    for folder in folders:
-        if not force and (out_dir / folder.name / "results.json").exists():
-            summary.skipped.append(folder.name)
-        else:
-            pending.append(folder)
+    for task in tasks:
+        task.digests["grader"] = grader
+        if task.staged.notes:
+            summary.notes[task.name] = task.staged.notes
+        if task.no_module is not None:
+            summary.no_module[task.name] = task.no_module
+        recorded = recorded_digests(out_dir, task.name)
+        if recorded == task.digests and not force:
+            summary.skipped.append(task.name)
+            continue
+        (summary.regraded if recorded is not None else summary.graded).append(task.name)
+        pending.append(task)
     hide = [str(paths.REPO), str(submissions), str(out_dir)]
-    jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(pending))))
-    tasks = [(str(f), str(out_dir)) for f in pending]
-    initargs = (hide, limits or Limits(), level, feedback)
-    bar = _progress(len(tasks), progress)
-    if jobs == 1:
-        _init_process(*initargs)
-        results = map(_grade_one, tasks)
-        pool = None
-    else:
-        pool = multiprocessing.get_context("fork").Pool(jobs, _init_process, initargs)
-        results = pool.imap_unordered(_grade_one, tasks)
-    try:
-        for name, error in results:
-            if error:
-                summary.failed[name] = error
-            else:
-                summary.graded.append(name)
-            bar.update(1)
-    finally:
-        bar.close()
-        if pool is not None:
-            pool.close()
-            pool.join()
+    _run(pending, hide, out_dir, summary, jobs, progress, (limits or Limits(), level, feedback))
+    remove_stale_staging(out_dir)
     summary.gradebook = write_gradebook(out_dir)
     summary.isolation = DESCRIPTIONS[best_level() if level == "auto" else level]
     return summary
+
+
+def _run(pending: list[Task], hide: list[str], out_dir: Path, summary: BatchSummary, jobs: int | None,
+         progress: bool, settings: tuple[Limits, str, bool]) -> None:
+    """Grade ``pending``; record failures in ``summary`` (the graded lists are already set)."""
+    if not pending:
+        return
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending)))
+    limits, level, feedback = settings
+    pool = _Pool(jobs, (hide, limits, level, feedback, str(out_dir)))
+    bar = _progress(len(pending), progress)
+
+    def done(name: str, error: str | None) -> None:
+        if error:
+            summary.failed[name] = error
+        bar.update(1)
+
+    try:
+        for task in pool.run(pending, done):
+            done(*pool.retry_alone(task))
+    finally:
+        bar.close()
+    for name in summary.failed:
+        for group in (summary.graded, summary.regraded):
+            if name in group:
+                group.remove(name)
+
+
+def remove_stale_staging(out_dir: Path) -> None:
+    """Remove staging folders left by grader processes that no longer run (a killed run)."""
+    root = out_dir / STAGING_DIR
+    if not root.is_dir():
+        return
+    for folder in root.iterdir():
+        pid = folder.name.split("-", 1)[0]
+        if not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(folder, ignore_errors=True)
+    try:
+        root.rmdir()
+    except OSError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _NoBar:

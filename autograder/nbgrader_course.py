@@ -9,18 +9,32 @@ replaces every test cell's output and score with the isolated grader's.
 
 Layout written::
 
-    COURSE_DIR/nbgrader_config.py
+    COURSE_DIR/nbgrader_config.py                      generated: replaced on regeneration
+    COURSE_DIR/instructor_config.py                    your settings: written once, never replaced
     COURSE_DIR/source/stability/<module>.ipynb          four notebooks
     COURSE_DIR/source/stability/stability_check/        the preview runtime + visible checks
     COURSE_DIR/grader/                                  the trusted grader, never released
+
+Regenerating an existing course (after the grader changed) keeps every setting: the generated
+``nbgrader_config.py`` loads ``instructor_config.py`` last, and that file is written only when
+it does not exist. A ``nbgrader_config.py`` that was edited by hand is not replaced unless
+``force`` (it is then kept as ``nbgrader_config.py.old``).
+
+The test cells carry no ``### BEGIN HIDDEN TESTS`` section: nbgrader computes the checksum it
+stores in ``gradebook.db`` before it removes hidden tests, so every released test cell would
+differ from it and ``nbgrader autograde`` would warn "Attribute 'checksum' ... has changed!"
+for every untouched notebook (jupyter/nbgrader#1961). Hidden checks need no cell anyway: the
+isolated grader runs them.
 """
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 from pathlib import Path
 
 from . import paths
+from .atomic import write_atomic
 from .markers import find_regions
 from .runtime.selfcheck import VISIBLE_FILE
 from .suite.weights import WEIGHTS
@@ -65,15 +79,31 @@ c.Autograde.autograde_preprocessors = [
 ]
 # Hidden tests never reach the feedback.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Your own settings (and changes to the ones above) belong in instructor_config.py: it is
+# loaded last, and regenerating the course never replaces it.
+load_subconfig(os.path.join(HERE, "instructor_config.py"))  # noqa: F821 - provided by traitlets
 '''
+
+INSTRUCTOR_CONFIG = '''\
+# Your nbgrader settings for this course. `python -m autograder nbgrader` writes this file
+# only when it is missing: regenerating the course keeps it. It is loaded after the generated
+# nbgrader_config.py, so a setting here wins. For example:
+#
+# c.CourseDirectory.course_id = "stability-lab-2026"
+# c.Execute.timeout = 60
+c = get_config()  # noqa: F821 - provided by nbgrader
+'''
+
+
+class CourseExists(Exception):
+    """The course folder holds a hand-edited ``nbgrader_config.py`` and ``force`` was not given."""
 
 TEST_CELL = '''\
 # Checks for {name} ({points:g} points). Run this cell for a preview on the visible examples.
 from stability_check.notebook import check_in_notebook
 check_in_notebook("{name}", globals(), points={points:g})
-### BEGIN HIDDEN TESTS
-# Graded by Stability Lab's isolated grader: hidden checks on inputs drawn for you alone.
-### END HIDDEN TESTS
+# Your grade comes from Stability Lab's isolated grader: hidden checks on inputs drawn for you alone.
 '''
 
 
@@ -148,17 +178,49 @@ def notebook_for(module: str, source: str | None = None):
     return book
 
 
-def build_course(course_dir: Path) -> list[Path]:
-    """Write the course (config, source notebooks, preview runtime, trusted grader)."""
+def check_config(course_dir: Path, force: bool) -> None:
+    """Refuse to replace a hand-edited ``nbgrader_config.py`` unless ``force``."""
+    config = Path(course_dir) / "nbgrader_config.py"
+    if course_dir.exists() and not course_dir.is_dir():
+        raise CourseExists(f"{course_dir} exists and is not a folder")
+    if not config.exists() or force:
+        return
+    try:
+        current = config.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        current = None
+    if current != CONFIG:
+        raise CourseExists(f"{config} has been edited: move your settings into instructor_config.py (never "
+                           f"replaced), or pass --force to replace it (the old one is kept as nbgrader_config.py.old)")
+
+
+def write_config(course_dir: Path) -> list[Path]:
+    """The generated config (an edited one is kept as ``.old``) and, once, the instructor's."""
+    config = course_dir / "nbgrader_config.py"
+    if config.exists() and config.read_bytes() != CONFIG.encode():
+        os.replace(config, config.with_name("nbgrader_config.py.old"))
+    write_atomic(config, CONFIG)
+    written = [config]
+    mine = course_dir / "instructor_config.py"
+    if not mine.exists():
+        write_atomic(mine, INSTRUCTOR_CONFIG)
+        written.append(mine)
+    return written
+
+
+def build_course(course_dir: Path, force: bool = False) -> list[Path]:
+    """Write the course (config, source notebooks, preview runtime, trusted grader). An
+    existing course is regenerated: the instructor's settings are kept (see the docstring)."""
     nbformat = _nbformat()[0]
     course_dir = Path(course_dir)
+    check_config(course_dir, force)
+    notebooks = {module: notebook_for(module) for module in paths.MODULES}  # before writing anything
     source = course_dir / "source" / ASSIGNMENT
     source.mkdir(parents=True, exist_ok=True)
-    written = [course_dir / "nbgrader_config.py"]
-    written[0].write_text(CONFIG)
-    for module in paths.MODULES:
+    written = write_config(course_dir)
+    for module, book in notebooks.items():
         path = source / f"{module}.ipynb"
-        nbformat.write(notebook_for(module), path)
+        nbformat.write(book, path)
         written.append(path)
     preview = source / "stability_check"
     if preview.exists():

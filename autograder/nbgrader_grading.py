@@ -19,9 +19,11 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float
 
 from . import paths
+from .collect import notebook_source
 from .engine import grade_submission
 from .feedback.report import mistake_dicts
 from .report.build import CheckLine, FunctionSection, choose_plot
+from .report.html import plot_alt_text, plot_img
 from .runtime.sandbox import Limits
 from .suite.registry import all_checks
 from .suite.weights import WEIGHTS, module_of
@@ -29,14 +31,8 @@ from .suite.weights import WEIGHTS, module_of
 
 def module_source(notebook) -> str:
     """The Python module a notebook defines: every code cell but the graded test cells, with
-    IPython magics and shell escapes commented out."""
-    parts = []
-    for cell in notebook.cells:
-        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
-            continue
-        lines = [f"# {line}" if line.lstrip().startswith(("%", "!")) else line for line in cell.source.splitlines()]
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n"
+    IPython magics and shell escapes commented out (the same rule as ``grade`` uses)."""
+    return notebook_source(notebook)
 
 
 def feedback_text(function: str, tests) -> str:
@@ -102,6 +98,10 @@ class IsolatedGrading(NbGraderPreprocessor):
                                                  for t in tests])
             png = choose_plot(section)
             if png:
-                outputs.append(new_output("display_data", data={"image/png": base64.b64encode(png).decode()}))
+                encoded = base64.b64encode(png).decode()
+                alt = plot_alt_text(function)
+                # The HTML form carries the alt text (nbconvert's image template has none).
+                outputs.append(new_output("display_data", data={"text/html": plot_img(encoded, alt),
+                                                                "image/png": encoded, "text/plain": alt}))
         outputs.append(new_output("execute_result", data={"text/plain": repr(float(score))}, execution_count=None))
         return outputs

@@ -34,7 +34,9 @@ def mistake_text(test) -> str:
     return "\nNone of the catalogued mistakes matches this output."
 
 
-def results_dict(grade: SubmissionGrade) -> dict:
+def results_dict(grade: SubmissionGrade, extra: dict | None = None) -> dict:
+    """Gradescope's results for ``grade``; ``extra`` goes to ``extra_data`` (for example the
+    digests that decide whether a rerun must regrade)."""
     tests = []
     for test in grade.tests:
         if test.passed and test.score == test.max_score:
@@ -57,9 +59,12 @@ def results_dict(grade: SubmissionGrade) -> dict:
         summary.append(f"Your code ran in isolation: {grade.isolation}.")
     if grade.output.strip():
         summary.append("Your code printed:\n" + _cap(grade.output, MAX_PRINTED_OUTPUT))
-    return {"score": grade.score, "max_score": grade.max_score, "output": "\n".join(summary),
-            "visibility": "visible", "tests": tests}
+    results = {"score": grade.score, "max_score": grade.max_score, "output": "\n".join(summary),
+               "visibility": "visible", "tests": tests}
+    if extra:
+        results["extra_data"] = extra
+    return results
 
 
-def results_json(grade: SubmissionGrade) -> str:
-    return json.dumps(results_dict(grade), indent=1) + "\n"
+def results_json(grade: SubmissionGrade, extra: dict | None = None) -> str:
+    return json.dumps(results_dict(grade, extra), indent=1) + "\n"
