@@ -237,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except UsageError as error:
         return _fail(str(error))
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as error:
         return _fail(_os_error_text(error))
 

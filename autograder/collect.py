@@ -276,15 +276,22 @@ def notebook_source(notebook) -> str:
     """The Python module a notebook defines: every code cell but nbgrader's graded test cells,
     with IPython magics and shell escapes commented out. ``notebook`` is a dict or an
     ``nbformat`` node."""
-    parts = []
+    parts, futures = [], []
     for cell in notebook["cells"]:
         metadata = cell.get("metadata") or {}
         if cell.get("cell_type") != "code" or (metadata.get("nbgrader") or {}).get("grade"):
             continue
-        lines = [f"# {line}" if line.lstrip().startswith(("%", "!")) else line
-                 for line in _cell_text(cell).splitlines()]
+        lines = []
+        for line in _cell_text(cell).splitlines():
+            if line.lstrip().startswith(("%", "!")):
+                line = f"# {line}"
+            elif line.startswith("from __future__ import"):  # legal atop a cell, not mid-module
+                futures.append(line)
+                line = f"# {line}"
+            lines.append(line)
         parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n"
+    head = "".join(f"{line}\n" for line in dict.fromkeys(futures))
+    return head + "\n\n".join(parts) + "\n"
 
 
 def module_bytes(path: Path) -> bytes:

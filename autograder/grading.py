@@ -285,8 +285,9 @@ def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, forc
     pending = []
     for task in tasks:
         task.digests["grader"] = grader
-        if task.staged.notes:
-            summary.notes[task.name] = task.staged.notes
+        notes = task.staged.notes + [task.staged.problems[m] for m in paths.MODULES if m in task.staged.problems]
+        if notes and task.no_module is None:
+            summary.notes[task.name] = notes
         if task.no_module is not None:
             summary.no_module[task.name] = task.no_module
         recorded = recorded_digests(out_dir, task.name)

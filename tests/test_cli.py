@@ -50,7 +50,8 @@ def test_grade_writes_results_and_a_gradebook(graded_class):
     assert done.returncode == 0, done.stderr
     assert "graded 4" in done.stdout and "student code ran in isolation:" in done.stdout
     out = root / "out"
-    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["alice", "bob", "carol", "dave"]
+    assert sorted(p.name for p in (out / "submissions").iterdir()) == ["alice", "bob", "carol", "dave"]
+    assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "submissions"]
     with open(out / "grades.csv") as handle:
         rows = {r["submission"]: r for r in csv.DictReader(handle)}
     assert list(next(iter(rows.values()))) == ["submission", *WEIGHTS, "total"]
@@ -63,7 +64,7 @@ def test_grade_writes_results_and_a_gradebook(graded_class):
 @pytest.mark.parametrize("name", ["alice", "bob", "carol", "dave"])
 def test_results_follow_gradescopes_schema(graded_class, name):
     root, _ = graded_class
-    path = root / "out" / name / "results.json"
+    path = root / "out" / "submissions" / name / "results.json"
     assert path.stat().st_size < 1024 * 1024
     results = json.loads(path.read_text())
     assert {"score", "max_score", "output", "tests"} <= set(results)
@@ -80,25 +81,25 @@ def test_results_follow_gradescopes_schema(graded_class, name):
 
 def test_feedback_says_what_was_called_and_how_it_differed(graded_class):
     root, _ = graded_class
-    results = json.loads((root / "out" / "bob" / "results.json").read_text())
+    results = json.loads((root / "out" / "submissions" / "bob" / "results.json").read_text())
     failed = [t for t in results["tests"] if t["score"] < t["max_score"]]
     text = "\n".join(t["output"] for t in failed)
     assert "clip_by_norm(" in text and "expected" in text and "got" in text
     assert "Likely mistake (clip_norm_scales_up)" in text
-    dave = json.loads((root / "out" / "dave" / "results.json").read_text())
+    dave = json.loads((root / "out" / "submissions" / "dave" / "results.json").read_text())
     messages = {t["tags"][0]: t["output"] for t in dave["tests"]}
     assert "normalization.py could not be imported" in messages["batch_norm"]
     assert "clipping.py is missing" in messages["global_norm"]
 
 
-def test_a_second_run_skips_graded_submissions_and_force_regrades(graded_class):
+def test_a_second_run_skips_unchanged_submissions_and_force_regrades(graded_class):
     root, _ = graded_class
-    before = (root / "out" / "alice" / "results.json").stat().st_mtime_ns
+    before = (root / "out" / "submissions" / "alice" / "results.json").stat().st_mtime_ns
     again = run_cli("grade", str(root / "subs"), "--out", str(root / "out"), "--quiet")
-    assert again.returncode == 0 and "graded 0, skipped 4" in again.stdout
-    assert (root / "out" / "alice" / "results.json").stat().st_mtime_ns == before
+    assert again.returncode == 0 and "graded 0, regraded 0" in again.stdout and "skipped 4 unchanged" in again.stdout
+    assert (root / "out" / "submissions" / "alice" / "results.json").stat().st_mtime_ns == before
     forced = run_cli("grade", str(root / "subs"), "--out", str(root / "out"), "--quiet", "--force", "--jobs", "1")
-    assert forced.returncode == 0 and "graded 4" in forced.stdout
+    assert forced.returncode == 0 and "regraded 4" in forced.stdout
 
 
 def test_a_killed_run_loses_nothing_and_resumes(tmp_path):
@@ -109,16 +110,17 @@ def test_a_killed_run_loses_nothing_and_resumes(tmp_path):
                                 "--jobs", "1", "--quiet"], cwd=paths.REPO, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
-    while time.time() < deadline and len(list((tmp_path / "out").glob("*/results.json"))) < 2:
+    while time.time() < deadline and len(list((tmp_path / "out").glob("submissions/*/results.json"))) < 2:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    written = list((tmp_path / "out").glob("*/results.json"))
+    written = list((tmp_path / "out").glob("submissions/*/results.json"))
     assert 2 <= len(written) < 6
     for path in written:
         assert json.loads(path.read_text())["score"] == 100
     resumed = run_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--quiet")
-    assert resumed.returncode == 0 and f"skipped {len(written)}" in resumed.stdout
+    assert resumed.returncode == 0 and f"skipped {len(written)} unchanged" in resumed.stdout
+    assert not (tmp_path / "out" / ".staging").exists()  # the killed run's staged modules are gone
     with open(tmp_path / "out" / "grades.csv") as handle:
         assert [float(r["total"]) for r in csv.DictReader(handle)] == [100.0] * 6
 
@@ -173,7 +175,7 @@ def test_shards_split_a_class_and_their_gradebooks_merge(tmp_path):
         done = run_cli("grade", str(subs), "--out", str(out), "--shard", f"{k}/3", "--quiet", "--jobs", "1")
         assert done.returncode == 0, done.stderr
         outs.append(out)
-    graded = [sorted(p.parent.name for p in out.glob("*/results.json")) for out in outs]
+    graded = [sorted(p.parent.name for p in out.glob("submissions/*/results.json")) for out in outs]
     assert sorted(sum(graded, [])) == [f"s{i}" for i in range(6)]  # disjoint and complete
     merged = tmp_path / "all.csv"
     done = run_cli("merge", *map(str, outs), "--out", str(merged))
