@@ -72,10 +72,17 @@ def course(tmp_path_factory):
     submit(course, "untouched", fill=False)
     submit(course, "looping", infinite_loop)
     submit(course, "patcher", monkeypatch, fill=False)
-    nbgrader(course, "autograde", ASSIGNMENT, "--Execute.timeout=20")
-    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    LOGS["autograde"] = log_of(nbgrader(course, "autograde", ASSIGNMENT, "--Execute.timeout=20"))
+    LOGS["feedback"] = log_of(nbgrader(course, "generate_feedback", ASSIGNMENT))
     nbgrader(course, "export")
     return course
+
+
+LOGS: dict[str, str] = {}
+
+
+def log_of(done: subprocess.CompletedProcess) -> str:
+    return done.stdout + done.stderr
 
 
 def scores(course: Path) -> dict[str, dict[str, float]]:
@@ -151,3 +158,64 @@ def test_a_hung_cell_costs_only_its_function(course):
     assert got["normalization"] == 42 and got["clipping"] == 14 and got["initialization"] == 26
     report = (course / "feedback" / "looping" / ASSIGNMENT / "schedules.html").read_text()
     assert "did not return within" in report
+
+
+def test_untouched_notebooks_raise_no_checksum_warning_and_plots_have_alt_text(course):
+    assert "has changed" not in LOGS["autograde"], LOGS["autograde"][-3000:]
+    assert "Alternative text is missing" not in LOGS["feedback"], LOGS["feedback"][-3000:]
+    report = (course / "feedback" / "buggy" / ASSIGNMENT / "clipping.html").read_text()
+    assert "alt='Plot for clip_by_norm" in report or 'alt="Plot for clip_by_norm' in report
+    assert "No description has been provided for this image" not in report
+
+
+def test_grade_reads_nbgraders_submitted_folder_like_nbgrader(course, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course / "submitted"), "--out",
+                           str(tmp_path / "out"), "--quiet", "--jobs", "2"], capture_output=True, text=True,
+                          timeout=600, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "out" / "grades.csv") as handle:
+        totals = {r["submission"]: float(r["total"]) for r in csv.DictReader(handle)}
+    got = scores(course)
+    for student in ("correct", "untouched", "patcher", "looping"):
+        assert totals[student] == got[student]["total"], student
+    assert 86 < totals["buggy"] < 100
+
+
+def config_values(course: Path, *names: str) -> list[str]:
+    code = ("import sys\nfrom traitlets.config.loader import PyFileConfigLoader\n"
+            f"c = PyFileConfigLoader('nbgrader_config.py', path={str(course)!r}).load_config()\n"
+            f"print([repr(eval('c.' + n)) for n in {list(names)!r}])")
+    done = subprocess.run([sys.executable, "-c", code], cwd=course, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return eval(done.stdout)  # noqa: S307 - our own repr of plain values
+
+
+def run_nbgrader_command(course: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "autograder", "nbgrader", str(course), *extra],
+                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parent.parent)
+
+
+def test_regenerating_a_course_keeps_the_instructors_settings(tmp_path):
+    course = tmp_path / "course"
+    assert run_nbgrader_command(course).returncode == 0
+    mine = course / "instructor_config.py"
+    mine.write_text(mine.read_text() + "c.Execute.timeout = 99\nc.CourseDirectory.course_id = 'mine'\n")
+    again = run_nbgrader_command(course)
+    assert again.returncode == 0, again.stderr
+    assert "c.Execute.timeout = 99" in mine.read_text()
+    assert config_values(course, "Execute.timeout", "CourseDirectory.course_id") == ["99", "'mine'"]
+
+
+def test_an_edited_config_is_kept_unless_forced(tmp_path):
+    course = tmp_path / "course"
+    assert run_nbgrader_command(course).returncode == 0
+    config = course / "nbgrader_config.py"
+    edited = config.read_text() + "c.Exchange.root = '/srv/exchange'\n"
+    config.write_text(edited)
+    refused = run_nbgrader_command(course)
+    assert refused.returncode == 2 and "instructor_config.py" in refused.stderr and "--force" in refused.stderr
+    assert config.read_text() == edited
+    forced = run_nbgrader_command(course, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (course / "nbgrader_config.py.old").read_text() == edited
+    assert "c.Exchange.root" not in config.read_text()
