@@ -80,6 +80,8 @@ def _parse_shard(text: str | None) -> tuple[int, int] | None:
 def _cmd_grade(args: argparse.Namespace) -> int:
     from .collect import SubmissionsError
     from .grading import grade_folder
+    from .runtime.sandbox import IsolationError
+    from .runtime.sandbox import IsolationError
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -87,8 +89,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     out = _folder_target(Path(args.out), "--out")
     try:
         summary = grade_folder(Path(args.submissions), out, args.jobs, args.force,
-                               progress=not args.quiet, shard=shard)
-    except SubmissionsError as error:
+                               progress=not args.quiet, shard=shard, isolation=args.isolation)
+    except (SubmissionsError, IsolationError) as error:
         raise UsageError(str(error)) from None
     print_summary(summary)
     return 3 if summary.failed else 0
@@ -137,10 +139,11 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
 
 def _cmd_gradescope_run(args: argparse.Namespace) -> int:
     from .gradescope import UploadError, run_in_container
+    from .runtime.sandbox import IsolationError
 
     try:
-        print(f"wrote {run_in_container(Path(args.root))}")
-    except UploadError as error:
+        print(f"wrote {run_in_container(Path(args.root), args.isolation)}")
+    except (UploadError, IsolationError) as error:
         raise UsageError(str(error)) from None
     return 0
 
@@ -202,6 +205,10 @@ def _instructor_commands(commands) -> None:
     grade.add_argument("--force", action="store_true",
                        help="regrade every submission, even those unchanged since their results")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--isolation", choices=("sandbox", "uid", "process"), default=None,
+                       help="grade at this isolation level; by default the bubblewrap sandbox, and grading "
+                            "refuses to start where it does not work (uid: a uid of its own and file "
+                            "permissions only, root only; process: no isolation)")
     grade.add_argument("--shard", default=None, metavar="K/N",
                        help="grade only shard K of N (a stable split by name), for several graders")
     grade.set_defaults(run=_cmd_grade)
@@ -227,6 +234,8 @@ def _instructor_commands(commands) -> None:
 
     gradescope_run = commands.add_parser("gradescope-run", help="(inside Gradescope) grade ROOT/submission")
     gradescope_run.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    gradescope_run.add_argument("--isolation", choices=("sandbox", "uid", "process"), default=None,
+                                help="by default the sandbox where it works, else a uid of its own (the floor)")
     gradescope_run.set_defaults(run=_cmd_gradescope_run)
 
 

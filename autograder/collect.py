@@ -20,17 +20,19 @@ import ast
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
+from .runtime.sources import Sources
 
 #: How deep below a submission folder modules are looked for (``upload/repo/exercises`` is 3).
 MAX_DEPTH = 3
 #: Folders never searched: tool caches and checkpoints hold stale copies of the modules.
 SKIPPED_FOLDERS = {"__pycache__", "node_modules", "site-packages", "venv"}
-#: A module's source may be at most this long; a notebook file (outputs, images) at most that.
-MAX_MODULE_BYTES = 1 << 20
+#: A notebook file (with its outputs and images) may be at most this long; the code read from
+#: it obeys the runtime's limit on a module's size.
 MAX_NOTEBOOK_BYTES = 32 << 20
 SUFFIXES = (".py", ".ipynb")
 EXPECTED = ("one folder per student holding " + ", ".join(f"{m}.py" for m in paths.MODULES)
@@ -235,7 +237,7 @@ def _defined_names(path: Path) -> set[str]:
     try:
         source = notebook_source(read_notebook(path))
         tree = ast.parse(source)
-    except (OSError, ValueError, SyntaxError, SourceError):
+    except (OSError, ValueError, SyntaxError, RecursionError, SourceError):
         return set()
     return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
@@ -243,15 +245,25 @@ def _defined_names(path: Path) -> set[str]:
 # --- turning the chosen files into module sources --------------------------------------------
 
 class SourceError(Exception):
-    """A chosen file cannot be turned into a module (too large, not UTF-8, not a notebook)."""
+    """A chosen notebook cannot be turned into a module (too large, not UTF-8, not JSON)."""
 
 
 def _read_limited(path: Path, limit: int) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    """The bytes of a regular file (no link, no hard link), opened with the student's rights."""
+    from .runtime.sources import _student_rights  # the same rights as for the modules
+
+    with _student_rights():
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+        except OSError as error:
+            raise SourceError(f"`{path.name}` cannot be read ({error.strerror})") from None
     with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+            raise SourceError(f"`{path.name}` is not a regular file of its own; submit a copy of the file itself")
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise SourceError(f"`{path.name}` is larger than {limit // 1024} KiB")
+        raise SourceError(f"`{path.name}` is larger than {limit // 1024 // 1024} MiB")
     return data
 
 
@@ -260,32 +272,33 @@ def read_notebook(path: Path) -> dict:
     data = _read_limited(path, MAX_NOTEBOOK_BYTES)
     try:
         book = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise SourceError(f"`{path.name}` is not a readable notebook (JSON in UTF-8)") from None
     if not isinstance(book, dict) or not isinstance(book.get("cells"), list):
         raise SourceError(f"`{path.name}` is not a readable notebook (it has no cells)")
     return book
 
 
-def _cell_text(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+def _cell_text(cell) -> str:
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
 
 def notebook_source(notebook) -> str:
     """The Python module a notebook defines: every code cell but nbgrader's graded test cells,
-    with IPython magics and shell escapes commented out. ``notebook`` is a dict or an
-    ``nbformat`` node."""
+    with IPython magics and shell escapes commented out, and ``from __future__`` imports (legal
+    atop a cell) moved to the top. ``notebook`` is a dict or an ``nbformat`` node."""
     parts, futures = [], []
     for cell in notebook["cells"]:
-        metadata = cell.get("metadata") or {}
-        if cell.get("cell_type") != "code" or (metadata.get("nbgrader") or {}).get("grade"):
+        metadata = (cell.get("metadata") or {}) if isinstance(cell, dict) else {}
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or \
+                (metadata.get("nbgrader") or {}).get("grade"):
             continue
         lines = []
         for line in _cell_text(cell).splitlines():
             if line.lstrip().startswith(("%", "!")):
                 line = f"# {line}"
-            elif line.startswith("from __future__ import"):  # legal atop a cell, not mid-module
+            elif line.startswith("from __future__ import"):
                 futures.append(line)
                 line = f"# {line}"
             lines.append(line)
@@ -294,48 +307,57 @@ def notebook_source(notebook) -> str:
     return head + "\n\n".join(parts) + "\n"
 
 
-def module_bytes(path: Path) -> bytes:
-    """The source of the module held in ``path`` (a ``.py`` file, or a notebook's code)."""
-    if path.name.lower().endswith(".ipynb"):
-        data = notebook_source(read_notebook(path)).encode("utf-8")
-        if len(data) > MAX_MODULE_BYTES:
-            raise SourceError(f"the code of `{path.name}` is larger than {MAX_MODULE_BYTES // 1024} KiB")
-        return data
-    return _read_limited(path, MAX_MODULE_BYTES)
-
-
 @dataclass
 class Staged:
-    """A submission ready to grade: the canonical module sources, and what to say about them."""
+    """A submission ready to grade: its modules as ``Sources`` (``<module>.py`` -> text, and a
+    reason for each module that cannot be graded), and the notes on where they were found."""
 
-    modules: dict[str, bytes]
-    problems: dict[str, str]
+    sources: Sources
     notes: list[str]
+    #: Modules that were found but refused (two candidates, unreadable, too large, ...).
+    refused: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def gradable(self) -> bool:
+        return bool(self.sources.files)
 
     def digest(self) -> str:
-        """A digest of exactly what is graded (and of the problems found instead)."""
+        """A digest of exactly what is graded (and of the reasons given instead)."""
         digest = hashlib.sha256()
         for module in paths.MODULES:
-            if module in self.modules:
-                digest.update(f"{module}.py\0{len(self.modules[module])}\0".encode())
-                digest.update(self.modules[module])
-            elif module in self.problems:
-                digest.update(f"{module}!\0{self.problems[module]}\0".encode())
+            text = self.sources.files.get(f"{module}.py")
+            if text is not None:
+                data = text.encode("utf-8", "surrogatepass")
+                digest.update(f"{module}.py\0{len(data)}\0".encode() + data)
+            else:
+                digest.update(f"{module}!\0{self.sources.problems.get(module, '')}\0".encode())
         return digest.hexdigest()
 
 
 def stage_layout(layout: Layout) -> Staged:
-    """Read the chosen files of ``layout`` into module sources (text only, never run)."""
-    modules: dict[str, bytes] = {}
-    problems = dict(layout.problems)
+    """Read the files ``layout`` chose as module sources (text only, never run): ``.py`` files
+    by the runtime's safe reader, notebooks from their code cells."""
+    from .runtime.sources import from_texts, read_paths
+
+    python = {m: p for m, p in layout.sources.items() if not p.name.lower().endswith(".ipynb")}
+    sources = read_paths(python, [m for m in paths.MODULES if m in python])
+    texts, problems = {}, {}
     for module, path in layout.sources.items():
-        try:
-            modules[module] = module_bytes(path)
-        except SourceError as error:
-            problems[module] = str(error)
-        except OSError as error:
-            problems[module] = f"`{path.name}` could not be read ({error.strerror})"
-    return Staged(modules, problems, list(layout.notes))
+        if module not in python:
+            try:
+                texts[module] = notebook_source(read_notebook(path))
+            except SourceError as error:
+                problems[module] = str(error)
+    from_notebooks = from_texts(texts, list(texts))
+    sources.files.update(from_notebooks.files)
+    sources.problems.update(from_notebooks.problems)
+    sources.problems.update(problems)
+    sources.problems.update(layout.problems)
+    refused = {m: sources.problems[m] for m in paths.MODULES if m in sources.problems}
+    for module in paths.MODULES:
+        if f"{module}.py" not in sources.files and module not in sources.problems:
+            sources.problems[module] = f"{module}.py is missing from the submission"
+    return Staged(sources, list(layout.notes), refused)
 
 
 def read_submission(folder: Path) -> Staged:
@@ -343,18 +365,10 @@ def read_submission(folder: Path) -> Staged:
     return stage_layout(find_layout(folder))
 
 
-def write_staged(staged: Staged, target: Path) -> Path:
-    """Write the module sources into ``target`` as ``<module>.py``, nothing else."""
-    target.mkdir(parents=True, exist_ok=True)
-    for module, data in staged.modules.items():
-        (target / f"{module}.py").write_bytes(data)
-    return target
-
-
 def no_module_reason(folder: Path, staged: Staged) -> str:
-    """Why nothing could be graded in ``folder``: its problems, or what it holds instead."""
-    if staged.problems:
-        return "; ".join(staged.problems[m] for m in paths.MODULES if m in staged.problems)
+    """Why nothing could be graded in ``folder``: its refusals, or what it holds instead."""
+    if staged.refused:
+        return "; ".join(staged.refused.values())
     return f"no exercise module found; {describe_contents(folder)}"
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from . import paths
 from .atomic import write_atomic
-from .collect import find_layout, no_module_reason, read_submission, write_staged
+from .collect import find_layout, no_module_reason, read_submission
 
-GRADER_REQUIREMENTS = "numpy>=1.26\nmatplotlib>=3.8\n"
+GRADER_REQUIREMENTS = "numpy>=1.26\nmatplotlib>=3.8\nbubblewrap-bin>=0.11.0\n"
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -42,6 +42,9 @@ set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE"
+# Where bubblewrap cannot run (most containers), student code runs as a uid of its own: keep
+# the reference and the hidden checks unreadable to it.
+if [ "$(id -u)" = 0 ]; then chmod -R go-rwx "$HERE"; fi
 exec "${PYTHON:-python3}" -m autograder gradescope-run --root "$ROOT"
 """
 
@@ -102,28 +105,32 @@ def submission_name(root: Path) -> str:
     return "gradescope-submission"
 
 
-def run_in_container(root: Path) -> Path:
-    """Grade ``root/submission`` and write ``root/results/results.json``. An upload with no
-    gradable module still gets results: 0 points and what was found instead."""
+def run_in_container(root: Path, isolation: str | None = None) -> Path:
+    """Grade ``root/submission`` and write ``root/results/results.json``. The modules are
+    found by the same rule as ``grade`` (``collect.find_layout``); an upload with no gradable
+    module still gets results: 0 points and what was found instead.
+
+    The isolation is the sandbox where bubblewrap runs, else (a container that cannot make
+    namespaces) a uid of its own with file permissions only, which ``run_autograder`` sets up
+    by making the source folder private; ``isolation`` names a level instead. The level is in
+    ``results.json``."""
     from .engine import grade_submission
     from .feedback.report import feedback_html
-    from .grading import explain_problems
     from .results import results_json
+    from .runtime.sandbox import choose_isolation
 
     root = Path(root).resolve()
     upload = root / "submission"
     if not upload.is_dir():
         raise UploadError(f"{upload} is not a folder: is --root (or AUTOGRADER_ROOT) the Gradescope root?")
     results_dir = root / "results"
+    chosen = choose_isolation(isolation, secrets=paths.secret_files(), floor="uid")
     staged = read_submission(upload)
-    if not staged.modules:
+    if not staged.gradable:
         staged.notes.append(f"Nothing could be graded: {no_module_reason(upload, staged)}. "
                             f"Expected {', '.join(f'{m}.py' for m in paths.MODULES)} (or notebooks).")
-    with tempfile.TemporaryDirectory(prefix="stability-upload-") as tmp:
-        folder = write_staged(staged, Path(tmp) / "submission")
-        grade = grade_submission(folder, submission_name(root), hide=[root, paths.REPO])
+    grade = grade_submission(staged.sources, submission_name(root), isolation=chosen)
     grade.notes[:0] = staged.notes
-    explain_problems(grade, staged.problems)
     write_atomic(results_dir / "feedback.html", feedback_html(grade))
     target = results_dir / "results.json"
     write_atomic(target, results_json(grade))

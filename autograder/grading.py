@@ -5,12 +5,13 @@ Output layout (class-level files can never collide with a student's folder name)
     OUT/grades.csv                            the class gradebook
     OUT/submissions/<name>/results.json       Gradescope's format, written last: marks it done
     OUT/submissions/<name>/feedback.html      the student's report
-    OUT/.staging/                             the modules being graded right now (temporary)
 
 Each ``results.json`` records a digest of the graded files and of the grader (checks,
 weights, tolerances, rubric, reference): a rerun regrades a submission whose files or grader
 changed and skips only true duplicates (``force`` regrades everything). A run killed halfway
-loses at most the submissions being graded at that moment.
+loses at most the submissions being graded at that moment. The modules are read once, as text,
+in this trusted process (``collect``) and handed to the worker from memory: no copy of a
+student's files is ever written to disk, so none is left behind by a killed run.
 
 Submissions are graded by a pool of grader processes (``ProcessPoolExecutor``). If a grader
 process dies (out of memory, killed), the pool is replaced and the submissions it was
@@ -24,7 +25,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -34,16 +34,18 @@ from pathlib import Path
 from . import paths
 from .atomic import write_atomic
 from .collect import (EXPECTED, ClassListing, Staged, SubmissionsError, check_folder, describe_contents,
-                      list_class, no_module_reason, read_submission, write_staged)
+                      list_class, no_module_reason, read_submission)
 from .engine import SubmissionGrade, grade_submission
 from .gradebook import SUBMISSIONS_DIR, results_path, write_gradebook
 from .results import results_json
-from .runtime.sandbox import DESCRIPTIONS, Limits, best_level
+from .runtime.sandbox import Isolation, Limits, choose_isolation
 from .scoring import TestResult
 from .suite.reference import Reference
 from .suite.registry import all_checks
 
-STAGING_DIR = ".staging"
+#: The name a grader process shows (``ps``, ``top``, ``/proc/PID/comm``) while it grades a
+#: submission: this prefix and the start of the submission's name hash (see ``grading_tag``).
+PROCESS_TAG = "sl-"
 #: The grader's own files whose change means every submission must be regraded.
 GRADER_TREES = ("autograder/suite", "autograder/runtime", "autograder/feedback")
 GRADER_FILES = ("autograder/engine.py", "autograder/scoring.py", "autograder/results.py")
@@ -115,9 +117,22 @@ def recorded_digests(out_dir: Path, name: str) -> dict | None:
 _STATE: dict = {}
 
 
-def _init_process(hide: list[str], limits: Limits, level: str, feedback: bool, out_dir: str) -> None:
-    _STATE.update(hide=hide, limits=limits, level=level, feedback=feedback, out_dir=Path(out_dir),
+def _init_process(limits: Limits, isolation: Isolation, feedback: bool, out_dir: str) -> None:
+    _STATE.update(limits=limits, isolation=isolation, feedback=feedback, out_dir=Path(out_dir),
                   reference=Reference(), checks=all_checks())
+
+
+def grading_tag(name: str) -> str:
+    """What a grader process is named while it grades ``name`` (15 bytes, the kernel's limit)."""
+    return PROCESS_TAG + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+
+
+def _name_process(tag: str) -> None:
+    """Show ``tag`` as this process's name, so ``ps`` tells which grader grades whom."""
+    try:
+        Path("/proc/self/comm").write_text(tag[:15])
+    except OSError:
+        pass
 
 
 def _unreadable(name: str, problem: str, notes: list[str]) -> SubmissionGrade:
@@ -126,32 +141,17 @@ def _unreadable(name: str, problem: str, notes: list[str]) -> SubmissionGrade:
     return SubmissionGrade(name, tests, notes=[*notes, problem])
 
 
-def explain_problems(grade: SubmissionGrade, problems: dict[str, str]) -> SubmissionGrade:
-    """Replace "missing" by the layout's reason for the modules that could not be read."""
-    from .suite.weights import module_of
-
-    for test in grade.tests:
-        problem = problems.get(module_of(test.function))
-        if problem and not test.passed:
-            test.message = problem
-    return grade
-
-
 def _grade_staged(task: Task) -> SubmissionGrade:
-    """Grade the staged sources of ``task`` from a private folder under ``OUT/.staging``,
-    named after this process so that a later run can remove it if this process is killed."""
-    stage_root = _STATE["out_dir"] / STAGING_DIR
-    stage_root.mkdir(parents=True, exist_ok=True)
-    folder = stage_root / f"{os.getpid()}-{hashlib.sha256(task.name.encode()).hexdigest()[:12]}"
-    shutil.rmtree(folder, ignore_errors=True)
+    """Grade the sources of ``task``, read earlier by the trusted process."""
+    _name_process(grading_tag(task.name))
     try:
-        write_staged(task.staged, folder)
-        grade = grade_submission(folder, task.name, hide=_STATE["hide"], limits=_STATE["limits"],
-                                 level=_STATE["level"], checks=_STATE["checks"], reference=_STATE["reference"])
+        grade = grade_submission(task.staged.sources, task.name, limits=_STATE["limits"],
+                                 isolation=_STATE["isolation"], checks=_STATE["checks"],
+                                 reference=_STATE["reference"])
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        _name_process(PROCESS_TAG + "idle")
     grade.notes[:0] = task.staged.notes
-    return explain_problems(grade, task.staged.problems)
+    return grade
 
 
 def _grade_one(task: Task) -> tuple[str, str | None]:
@@ -261,7 +261,7 @@ def plan_class(submissions: Path, out_dir: Path, shard: tuple[int, int] | None,
     tasks = []
     for folder in folders:
         staged = read_submission(folder)
-        no_module = None if staged.modules else no_module_reason(folder, staged)
+        no_module = None if staged.gradable else no_module_reason(folder, staged)
         tasks.append(Task(folder.name, staged, {"submission": staged.digest()}, no_module))
     if not any(t.no_module is None for t in tasks) and not (shard is not None and listing.folders):
         raise nothing_found(submissions, listing)
@@ -270,22 +270,25 @@ def plan_class(submissions: Path, out_dir: Path, shard: tuple[int, int] | None,
 
 
 def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, force: bool = False,
-                 progress: bool = True, limits: Limits | None = None, level: str = "auto",
+                 progress: bool = True, limits: Limits | None = None, isolation: str | None = None,
                  feedback: bool = True, shard: tuple[int, int] | None = None) -> BatchSummary:
     """Grade every submission in ``submissions`` into ``out_dir`` (``feedback``: also write
-    ``feedback.html`` with plots for each). Nothing is created when no submission is found."""
+    ``feedback.html`` with plots for each). Nothing is created when no submission is found.
+    ``isolation``: a level the instructor named; by default the sandbox, refused
+    (``IsolationError``) where it does not work. The level is decided here, once, before any
+    student code runs."""
     submissions, out_dir = Path(submissions).resolve(), Path(out_dir).resolve()
     check_folder(submissions)
     check_out_dir(submissions, out_dir)
     summary = BatchSummary()
     tasks = plan_class(submissions, out_dir, shard, summary)
+    chosen = choose_isolation(isolation, secrets=paths.secret_files())
     out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(out_dir)
     grader = grader_digest()
     pending = []
     for task in tasks:
         task.digests["grader"] = grader
-        notes = task.staged.notes + [task.staged.problems[m] for m in paths.MODULES if m in task.staged.problems]
+        notes = task.staged.notes + list(task.staged.refused.values())
         if notes and task.no_module is None:
             summary.notes[task.name] = notes
         if task.no_module is not None:
@@ -296,22 +299,20 @@ def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, forc
             continue
         (summary.regraded if recorded is not None else summary.graded).append(task.name)
         pending.append(task)
-    hide = [str(paths.REPO), str(submissions), str(out_dir)]
-    _run(pending, hide, out_dir, summary, jobs, progress, (limits or Limits(), level, feedback))
-    remove_stale_staging(out_dir)
+    _run(pending, out_dir, summary, jobs, progress, (limits or Limits(), chosen, feedback))
     summary.gradebook = write_gradebook(out_dir)
-    summary.isolation = DESCRIPTIONS[best_level() if level == "auto" else level]
+    summary.isolation = chosen.describe()
     return summary
 
 
-def _run(pending: list[Task], hide: list[str], out_dir: Path, summary: BatchSummary, jobs: int | None,
-         progress: bool, settings: tuple[Limits, str, bool]) -> None:
+def _run(pending: list[Task], out_dir: Path, summary: BatchSummary, jobs: int | None, progress: bool,
+         settings: tuple[Limits, Isolation, bool]) -> None:
     """Grade ``pending``; record failures in ``summary`` (the graded lists are already set)."""
     if not pending:
         return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending)))
-    limits, level, feedback = settings
-    pool = _Pool(jobs, (hide, limits, level, feedback, str(out_dir)))
+    limits, isolation, feedback = settings
+    pool = _Pool(jobs, (limits, isolation, feedback, str(out_dir)))
     bar = _progress(len(pending), progress)
 
     def done(name: str, error: str | None) -> None:
@@ -328,36 +329,6 @@ def _run(pending: list[Task], hide: list[str], out_dir: Path, summary: BatchSumm
         for group in (summary.graded, summary.regraded):
             if name in group:
                 group.remove(name)
-
-
-def remove_stale_staging(out_dir: Path) -> None:
-    """Remove staging folders left by grader processes that no longer run (a killed run)."""
-    root = out_dir / STAGING_DIR
-    if not root.is_dir():
-        return
-    for folder in root.iterdir():
-        pid = folder.name.split("-", 1)[0]
-        if not (pid.isdigit() and _alive(int(pid))):
-            shutil.rmtree(folder, ignore_errors=True)
-    try:
-        root.rmdir()
-    except OSError:
-        pass
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 class _NoBar:

@@ -4,7 +4,6 @@ undecodable names are reported, never dropped."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import signal
@@ -14,6 +13,7 @@ import time
 from pathlib import Path
 
 from autograder import paths
+from autograder.grading import PROCESS_TAG, grading_tag
 from submission_kit import attack_submission, reference_submission
 
 SLOW_IMPORT = '''
@@ -26,31 +26,41 @@ def grade_cmd(subs: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out), "--quiet", *extra]
 
 
-def staging_prefix(name: str) -> str:
-    """How a grader process names the folder it stages ``name`` in: ``<its pid>-<hash>``."""
-    return hashlib.sha256(name.encode()).hexdigest()[:12]
+def graders() -> dict[int, str]:
+    """Every grader process on the machine and what it grades: ``sl-<hash>`` (see
+    ``grading.grading_tag``) in its kernel name while it grades a submission."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm.startswith(PROCESS_TAG):
+                found[int(entry.name)] = comm
+    return found
 
 
-def kill_graders_of(process: subprocess.Popen, out: Path, name: str,
+def kill_graders_of(process: subprocess.Popen, name: str,
                     timeout: float = 240) -> tuple[list[int], list[set[str]]]:
     """SIGKILL every grader process (a child of ``grade``) seen grading ``name``, as the
     kernel's OOM killer would, until ``grade`` exits; returns the pids killed and, for each
-    kill, the staging folders of the whole pool at that moment."""
+    kill, what the other grader processes were grading at that moment."""
     killed: list[int] = []
     in_flight: list[set[str]] = []
-    deadline = time.time() + timeout
-    first_seen = None
+    first_seen, deadline = None, time.time() + timeout
     while process.poll() is None and time.time() < deadline:
-        for folder in (out / ".staging").glob(f"*-{staging_prefix(name)}"):
-            pid = int(folder.name.split("-")[0])
-            staged = {p.name.split("-", 1)[1] for p in (out / ".staging").iterdir()}
+        running = graders()
+        for pid, tag in running.items():
+            if tag != grading_tag(name) or pid in killed:
+                continue
             first_seen = first_seen or time.time()
-            if not killed and len(staged) < 2 and time.time() - first_seen < 3:
-                continue  # the first kill waits until a classmate is in the same pool
-            if pid not in killed:
-                in_flight.append(staged)
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+            busy = set(running.values()) - {tag, PROCESS_TAG + "idle"}
+            if not killed and not busy and time.time() - first_seen < 3:
+                continue  # the first kill waits until a classmate is graded in the same pool
+            in_flight.append(busy)
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
         time.sleep(0.02)
     return killed, in_flight
 
@@ -65,8 +75,8 @@ def slow_reference(folder: Path) -> Path:
 
 def test_a_dead_grader_process_is_replaced_and_only_its_submission_reported(tmp_path):
     """The attack for real: the grader process grading ``victim`` is SIGKILLed from outside
-    (the OOM killer's signal) on every attempt, while another process of the same pool grades
-    an innocent classmate. The run completes, every classmate is graded, and only the victim
+    (the OOM killer's signal), found by the name it shows while grading, on every attempt,
+    while another process of the same pool grades an innocent classmate. The run completes, every classmate is graded, and only the victim
     is reported."""
     subs, out = tmp_path / "subs", tmp_path / "out"
     attack_submission(subs / "a-victim", SLOW_IMPORT)
@@ -75,11 +85,11 @@ def test_a_dead_grader_process_is_replaced_and_only_its_submission_reported(tmp_
         slow_reference(subs / name)
     process = subprocess.Popen(grade_cmd(subs, out, "--jobs", "2"), cwd=paths.REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    killed, in_flight = kill_graders_of(process, out, "a-victim")
+    killed, in_flight = kill_graders_of(process, "a-victim")
     stdout, stderr = process.communicate(timeout=240)
     assert len(killed) == 2, (killed, stdout, stderr)  # the first attempt and the one retry
     # An innocent was being graded in the same pool when it broke, and was not blamed.
-    assert {staging_prefix(n) for n in innocents} & in_flight[0]
+    assert {grading_tag(n) for n in innocents} & in_flight[0]
     assert process.returncode == 3, stderr
     assert "a-victim: internal error: the grader process died twice" in stderr
     assert "could not be graded" in stdout and "graded 3," in stdout
@@ -87,7 +97,6 @@ def test_a_dead_grader_process_is_replaced_and_only_its_submission_reported(tmp_
         totals = {r["submission"]: float(r["total"]) for r in csv.DictReader(handle)}
     assert totals == {"b-innocent": 100.0, "c-innocent": 100.0, "d-innocent": 100.0}
     assert not (out / "submissions" / "a-victim" / "results.json").exists()
-    assert not (out / ".staging").exists()
 
 
 def test_a_grader_killed_once_is_retried_and_graded(tmp_path):
@@ -99,9 +108,9 @@ def test_a_grader_killed_once_is_retried_and_graded(tmp_path):
                                stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while process.poll() is None and time.time() < deadline:
-        found = list((out / ".staging").glob(f"*-{staging_prefix('once')}"))
+        found = [pid for pid, tag in graders().items() if tag == grading_tag("once")]
         if found:
-            os.kill(int(found[0].name.split("-")[0]), signal.SIGKILL)
+            os.kill(found[0], signal.SIGKILL)
             break
         time.sleep(0.02)
     stdout, stderr = process.communicate(timeout=240)

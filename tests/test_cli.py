@@ -120,7 +120,7 @@ def test_a_killed_run_loses_nothing_and_resumes(tmp_path):
         assert json.loads(path.read_text())["score"] == 100
     resumed = run_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--quiet")
     assert resumed.returncode == 0 and f"skipped {len(written)} unchanged" in resumed.stdout
-    assert not (tmp_path / "out" / ".staging").exists()  # the killed run's staged modules are gone
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grades.csv", "submissions"]  # no leftovers
     with open(tmp_path / "out" / "grades.csv") as handle:
         assert [float(r["total"]) for r in csv.DictReader(handle)] == [100.0] * 6
 

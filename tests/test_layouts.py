@@ -136,7 +136,7 @@ def test_the_nbgrader_path_reads_notebooks_with_the_same_function(tmp_path):
     assert module_source(book) == notebook_source(as_json)
     assert "check_in_notebook" not in notebook_source(as_json) and "def clip_by_norm" in notebook_source(as_json)
     one_notebook(tmp_path / "nb", {"clipping": (paths.SOLUTIONS / "clipping.py").read_text()})
-    module = read_submission(tmp_path / "nb").modules["clipping"].decode()
+    module = read_submission(tmp_path / "nb").sources.files["clipping.py"]
     assert "# %matplotlib inline" in module and "# !pip list" in module and "def clip_by_norm" in module
 
 
