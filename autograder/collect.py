@@ -252,11 +252,15 @@ def _read_limited(path: Path, limit: int) -> bytes:
     """The bytes of a regular file (no link, no hard link), opened with the student's rights."""
     from .runtime.sources import _student_rights  # the same rights as for the modules
 
-    with _student_rights():
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
-        except OSError as error:
-            raise SourceError(f"`{path.name}` cannot be read ({error.strerror})") from None
+    parent = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)  # the grader may traverse to it
+    try:
+        with _student_rights():
+            try:
+                fd = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=parent)
+            except OSError as error:
+                raise SourceError(f"`{path.name}` cannot be read ({error.strerror})") from None
+    finally:
+        os.close(parent)
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
