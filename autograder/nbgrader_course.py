@@ -86,7 +86,7 @@ INSTRUCTOR_CONFIG = '''\
 # nbgrader_config.py, so a setting here wins. For example:
 #
 # c.CourseDirectory.course_id = "stability-lab-2026"
-# c.Execute.timeout = 60
+# c.IsolatedGrading.call_seconds = 10.0
 c = get_config()  # noqa: F821 - provided by nbgrader
 '''
 
