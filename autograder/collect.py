@@ -154,7 +154,11 @@ def _walk(folder: Path) -> list[_Candidate]:
         except OSError:
             continue
         for entry in entries:
-            if entry.name.startswith(".") or not _is_utf8(entry.name) or entry.is_symlink():
+            if entry.name.startswith(".") or not _is_utf8(entry.name):
+                continue
+            if entry.is_symlink():  # never followed; a module's name is kept, to be refused by name
+                if _module_of_name(Path(entry.name)) and entry.name.lower().endswith(SUFFIXES):
+                    found.append(_Candidate(Path(entry.path), depth))
                 continue
             if entry.is_dir(follow_symlinks=False):
                 if depth < MAX_DEPTH and entry.name not in SKIPPED_FOLDERS:
@@ -258,6 +262,8 @@ def _read_limited(path: Path, limit: int) -> bytes:
             try:
                 fd = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=parent)
             except OSError as error:
+                if os.path.islink(path):
+                    raise SourceError(f"`{path.name}` is a symbolic link; submit the file itself") from None
                 raise SourceError(f"`{path.name}` cannot be read ({error.strerror})") from None
     finally:
         os.close(parent)

@@ -27,6 +27,8 @@ BAD = [
     ("grade", ["DIR", "--out", "DIR"], "holds the submissions"),
     ("grade", ["DIR", "--out", "NEW", "--jobs", "0"], "--jobs must be at least 1"),
     ("grade", ["DIR", "--out", "NEW", "--shard", "4/3"], "--shard"),
+    ("grade", ["DIR"], "the following arguments are required: --out"),
+    ("grade", ["DIR", "--out", "NEW", "--isolation", "bogus"], "invalid choice"),
     ("merge", ["MISSING", "--out", "NEW"], "does not exist"),
     ("merge", ["FILE", "--out", "NEW"], "does not exist"),
     ("release", ["FILE"], "is not a folder"),
@@ -77,6 +79,12 @@ def test_a_bad_invocation_is_one_line_exit_2_and_leaves_nothing(tmp_path, places
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], done.stderr
     assert snapshot(tmp_path) == before  # nothing created, nothing changed, no temporary file
     assert set(os.listdir(paths.REPO)) == repo_before
+
+
+def test_an_unknown_command_is_one_line_too():
+    done = subprocess.run([sys.executable, "-m", "autograder", "grades"], cwd=paths.REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "invalid choice" in done.stderr
 
 
 def test_every_command_has_a_row():

@@ -215,3 +215,12 @@ def test_a_folder_with_nothing_gradable_is_named_with_its_reason(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "1 with no gradable module" in done.stdout
     assert "bob: no exercise module found; it holds notes.txt" in done.stdout
+
+
+def test_a_linked_module_is_refused_by_name_not_followed(tmp_path):
+    sources = {m: (paths.SOLUTIONS / f"{m}.py").read_text() for m in paths.MODULES if m != "clipping"}
+    canonical(tmp_path / "s", sources)
+    os.symlink(paths.SOLUTIONS / "clipping.py", tmp_path / "s" / "clipping.py")
+    staged = read_submission(tmp_path / "s")
+    assert "clipping.py" not in staged.sources.files
+    assert "symbolic link" in staged.sources.problems["clipping"] and "clipping" in staged.refused
