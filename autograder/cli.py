@@ -81,7 +81,6 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from .collect import SubmissionsError
     from .grading import grade_folder
     from .runtime.sandbox import IsolationError
-    from .runtime.sandbox import IsolationError
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")

@@ -157,7 +157,7 @@ def _walk(folder: Path) -> list[_Candidate]:
             if entry.name.startswith(".") or not _is_utf8(entry.name):
                 continue
             if entry.is_symlink():  # never followed; a module's name is kept, to be refused by name
-                if _module_of_name(Path(entry.name)) and entry.name.lower().endswith(SUFFIXES):
+                if module_of_name(Path(entry.name)) and entry.name.lower().endswith(SUFFIXES):
                     found.append(_Candidate(Path(entry.path), depth))
                 continue
             if entry.is_dir(follow_symlinks=False):
@@ -168,7 +168,8 @@ def _walk(folder: Path) -> list[_Candidate]:
     return found
 
 
-def _module_of_name(path: Path) -> str | None:
+def module_of_name(path: Path) -> str | None:
+    """The module a file is named after (any case, ``.py`` or ``.ipynb``), or None."""
     stem = path.name.rsplit(".", 1)[0].lower()
     return stem if stem in paths.MODULES else None
 
@@ -185,7 +186,7 @@ def find_layout(folder: Path) -> Layout:
     by_name: dict[str, list[_Candidate]] = {}
     notebooks = []
     for candidate in candidates:
-        module = _module_of_name(candidate.path)
+        module = module_of_name(candidate.path)
         if module:
             by_name.setdefault(module, []).append(candidate)
         elif candidate.path.name.lower().endswith(".ipynb"):

@@ -34,9 +34,9 @@ from pathlib import Path
 from . import paths
 from .atomic import write_atomic
 from .collect import (EXPECTED, ClassListing, Staged, SubmissionsError, check_folder, describe_contents,
-                      list_class, no_module_reason, read_submission)
+                      list_class, module_of_name, no_module_reason, read_submission)
 from .engine import SubmissionGrade, grade_submission
-from .gradebook import SUBMISSIONS_DIR, results_path, write_gradebook
+from .gradebook import results_path, write_gradebook
 from .results import results_json
 from .runtime.sandbox import Isolation, Limits, choose_isolation
 from .scoring import TestResult
@@ -242,9 +242,7 @@ def check_out_dir(submissions: Path, out_dir: Path) -> None:
 def nothing_found(submissions: Path, listing: ClassListing) -> SubmissionsError:
     """The error for a class folder in which no submission was found, saying what it holds."""
     seen = describe_contents(submissions)
-    from .collect import _module_of_name  # noqa: PLC0415 - one helper, kept private
-
-    if any(_module_of_name(Path(f)) for f in listing.files):
+    if any(module_of_name(Path(f)) for f in listing.files):
         seen += " (this looks like one submission: grade a folder that holds it)"
     return SubmissionsError(f"no submission found in {submissions}: expected {EXPECTED}; {seen}")
 
