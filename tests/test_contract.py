@@ -146,7 +146,7 @@ def test_solution_docstring_examples_run(module):
 
 
 @pytest.mark.parametrize("name", ["autograder.markers", "autograder.stubgen", "autograder.runtime.protocol",
-                                  "autograder.report.plots"])
+                                  "autograder.report.plots", "autograder.classroom", "autograder.shards"])
 def test_autograder_docstring_examples_run(name):
     failures, _ = doctest.testmod(importlib.import_module(name))
     assert failures == 0

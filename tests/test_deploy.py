@@ -201,3 +201,15 @@ def test_the_kubernetes_jobs_run_index_by_index_then_merged_equal_one_run(klass,
                           env=scheduler_free_env(PYTHON=sys.executable))
     assert done.returncode == 0, done.stderr
     assert (data / "out" / "grades.csv").read_text() == whole
+
+
+@pytest.mark.slow
+def test_the_scaling_benchmark_runs():
+    done = subprocess.run([sys.executable, "benchmarks/scaling.py", "--n", "3", "--shards", "2", "--singles", "1"],
+                          cwd=paths.REPO, capture_output=True, text=True, timeout=600, env=scheduler_free_env())
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("one machine", "Gradescope", "cluster"))]
+    assert len(rows) == 4
+    for row in rows:
+        wall, cpu, per_core = (float(v) for v in row[44:].split()[:3])
+        assert wall > 0 and cpu > 0 and per_core > 0
