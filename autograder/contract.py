@@ -163,9 +163,13 @@ def check_folder(folder: Path, entries: list[Entry] | None = None) -> list[str]:
 def contract_examples(path: Path = CONTRACT) -> list[doctest.Example]:
     """The examples of every ``pycon`` block of the contract, in order."""
     parser = doctest.DocTestParser()
+    text = Path(path).read_text()
     examples = []
-    for block in _EXAMPLES.findall(Path(path).read_text()):
-        examples += parser.get_examples(block)
+    for match in _EXAMPLES.finditer(text):
+        first_line = text.count("\n", 0, match.start(1))  # 0-based line of the block's first example
+        for example in parser.get_examples(match.group(1)):
+            example.lineno += first_line  # so a failure names the document's own line
+            examples.append(example)
     return examples
 
 
