@@ -47,7 +47,18 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
     shard = None
-    if args.shard:
+    if args.shard_count is not None and args.shard != "auto":
+        print("error: --shard-count goes with --shard auto", file=sys.stderr)
+        return 2
+    if args.shard == "auto":
+        from .shards import ShardError, shard_from_env
+
+        try:
+            shard = shard_from_env(os.environ, args.shard_count)
+        except ShardError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    elif args.shard:
         try:
             index, count = (int(v) for v in args.shard.split("/"))
             if not 1 <= index <= count:
@@ -164,7 +175,10 @@ def _instructor_commands(commands) -> None:
                             "refuses to start where it does not work (uid: a uid of its own and file "
                             "permissions only, root only; process: no isolation)")
     grade.add_argument("--shard", default=None, metavar="K/N",
-                       help="grade only shard K of N (a stable split by name), for several graders")
+                       help="grade only shard K of N (a stable split by name), for several graders; "
+                            "'auto' takes K and N from a Slurm array or a Kubernetes Indexed Job")
+    grade.add_argument("--shard-count", type=int, default=None, metavar="N",
+                       help="with --shard auto under Kubernetes: the Job's completions")
     grade.set_defaults(run=_cmd_grade)
 
     merge = commands.add_parser("merge", help="merge the gradebooks of several output folders (shards)")
