@@ -404,3 +404,28 @@ def test_replies_with_numbers_only_cross(tmp_path):
     protocol.write_message(buffer, {"value": np.arange(3.0)})
     buffer.seek(0)
     assert protocol.read_message(buffer)["value"].tolist() == [0.0, 1.0, 2.0]
+
+
+@needs_sandbox
+def test_huge_messages_are_capped_in_the_report_and_results(tmp_path):
+    from autograder.feedback.report import feedback_html
+    from autograder.results import results_json
+
+    prelude = '''
+        import sys
+        _worker = sys.modules["__main__"]
+        _worker._error = lambda exc, workdir: {"ok": False, "error": "E" * 100_000, "message": "M" * 1_500_000,
+                                               "where": "W" * 100_000, "bases": ["B" * 100_000]}
+        print("P" * 10_000_000)
+    '''
+
+    def raising(module):
+        return "def _boom(*a, **k):\n    raise ValueError('x')\n" + "\n".join(
+            f"{name} = _boom" for name in {"normalization": ["batch_norm", "layer_norm", "group_norm", "rms_norm"],
+                                          "clipping": ["global_norm", "clip_by_value", "clip_by_norm"]}.get(module, []))
+
+    grade = grade_submission(attack_submission(tmp_path / "loud", prelude, raising), "loud", limits=FAST,
+                             isolation=choose_isolation())
+    assert grade.score == 0
+    assert len(feedback_html(grade)) < 2_000_000
+    assert len(results_json(grade)) < 1_000_000

@@ -347,7 +347,7 @@ class Worker:
         if not isinstance(reply, dict):
             self.kill()
             raise WorkerFailure("protocol", f"the worker sent an unreadable answer while running {what}")
-        return reply
+        return _cap_text(reply)
 
     def _died(self, what: str) -> WorkerFailure:
         process = self._process
@@ -508,6 +508,22 @@ def _sweep_uid(uid: int) -> None:
             if row.get("uid") == str(uid) and shutil.which("ipcrm"):
                 subprocess.run(["ipcrm", flag, row["shmid" if kind == "shm" else "semid" if kind == "sem" else "msqid"]],
                                capture_output=True)
+
+
+#: Longest text kept from a reply (messages, printed output, returned strings): whatever the
+#: worker sends, no report or results file grows from it by more than this per answer.
+MAX_REPLY_TEXT = 2000
+
+
+def _cap_text(value: Any) -> Any:
+    """``value`` with every string cut to ``MAX_REPLY_TEXT`` characters."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_REPLY_TEXT else value[:MAX_REPLY_TEXT] + " [truncated]"
+    if isinstance(value, dict):
+        return {key: _cap_text(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cap_text(item) for item in value)
+    return value
 
 
 F_SETPIPE_SZ = 1031
