@@ -65,16 +65,27 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return run_self_check(folder, html_path=html)
 
 
-def _parse_shard(text: str | None) -> tuple[int, int] | None:
+def _parse_shard(text: str | None, count: int | None = None) -> tuple[int, int] | None:
+    """``--shard K/N``, or ``--shard auto`` (with ``--shard-count``) from the job array's
+    environment (Slurm, Kubernetes Indexed Jobs)."""
+    if count is not None and text != "auto":
+        raise UsageError("--shard-count goes with --shard auto")
+    if text == "auto":
+        from .shards import ShardError, shard_from_env
+
+        try:
+            return shard_from_env(os.environ, count)
+        except ShardError as error:
+            raise UsageError(str(error)) from None
     if not text:
         return None
     try:
-        index, count = (int(v) for v in text.split("/"))
-        if not 1 <= index <= count:
+        index, total = (int(v) for v in text.split("/"))
+        if not 1 <= index <= total:
             raise ValueError
     except ValueError:
         raise UsageError("--shard takes K/N with 1 <= K <= N, e.g. 2/4") from None
-    return index, count
+    return index, total
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
@@ -84,7 +95,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    shard = _parse_shard(args.shard)
+    shard = _parse_shard(args.shard, args.shard_count)
     out = _folder_target(Path(args.out), "--out")
     try:
         summary = grade_folder(Path(args.submissions), out, args.jobs, args.force,
@@ -216,7 +227,10 @@ def _instructor_commands(commands) -> None:
                             "refuses to start where it does not work (uid: a uid of its own and file "
                             "permissions only, root only; process: no isolation)")
     grade.add_argument("--shard", default=None, metavar="K/N",
-                       help="grade only shard K of N (a stable split by name), for several graders")
+                       help="grade only shard K of N (a stable split by name), for several graders; "
+                            "'auto' takes K and N from a Slurm array or a Kubernetes Indexed Job")
+    grade.add_argument("--shard-count", type=int, default=None, metavar="N",
+                       help="with --shard auto under Kubernetes: the Job's completions")
     grade.set_defaults(run=_cmd_grade)
 
     merge = commands.add_parser("merge", help="merge the gradebooks of several output folders (shards)")

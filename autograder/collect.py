@@ -156,8 +156,9 @@ def _walk(folder: Path) -> list[_Candidate]:
         for entry in entries:
             if entry.name.startswith(".") or not _is_utf8(entry.name):
                 continue
-            if entry.is_symlink():  # never followed; a module's name is kept, to be refused by name
-                if module_of_name(Path(entry.name)) and entry.name.lower().endswith(SUFFIXES):
+            named = bool(module_of_name(Path(entry.name))) and entry.name.lower().endswith(SUFFIXES)
+            if entry.is_symlink() or (named and not entry.is_file(follow_symlinks=False)):
+                if named:  # never followed or entered: kept, to be refused by name ("a link", "not a file")
                     found.append(_Candidate(Path(entry.path), depth))
                 continue
             if entry.is_dir(follow_symlinks=False):

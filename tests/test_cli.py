@@ -89,7 +89,7 @@ def test_feedback_says_what_was_called_and_how_it_differed(graded_class):
     dave = json.loads((root / "out" / "submissions" / "dave" / "results.json").read_text())
     messages = {t["tags"][0]: t["output"] for t in dave["tests"]}
     assert "normalization.py is not valid UTF-8" in messages["batch_norm"]
-    assert "clipping.py is missing" in messages["global_norm"]
+    assert "clipping.py is not a regular file" in messages["global_norm"]
 
 
 def test_a_second_run_skips_unchanged_submissions_and_force_regrades(graded_class):

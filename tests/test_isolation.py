@@ -14,6 +14,7 @@ from autograder import paths
 from autograder.engine import grade_submission
 from autograder.grading import grade_folder
 from autograder.runtime.sandbox import Isolation, Limits, Worker, choose_isolation, probe_cached
+from attack_kit import delegate as _delegate, reader as _reader
 from submission_kit import attack_submission, reference_submission, with_replacements
 
 FAST = Limits(call_seconds=2.0, import_seconds=4.0)
@@ -111,37 +112,6 @@ def test_ndarray_subclasses_and_custom_eq_objects_score_0(tmp_path):
 
 
 # --- reading or damaging what is not the student's -----------------------------------------
-
-def _reader(paths_to_try: list[str]) -> str:
-    return f'''
-        import os, sys, types
-        _found = None
-        for _path in {paths_to_try!r}:
-            try:
-                _source = open(_path).read()
-            except OSError:
-                continue
-            _module = types.ModuleType("stolen")
-            try:
-                exec(_source, _module.__dict__)
-            except Exception:
-                continue
-            _found = _module
-            break
-        sys.path.append({str(paths.REPO)!r})
-        try:
-            import solutions.normalization as _imported
-            _found = _found or _imported
-        except Exception:
-            pass
-    '''
-
-
-def _delegate(module: str) -> str:
-    names = {"normalization": ["batch_norm", "layer_norm", "group_norm", "rms_norm", "batch_norm_backward",
-                               "layer_norm_backward", "BatchNorm"]}.get(module, [])
-    return "\n".join(f"if _found is not None and hasattr(_found, {n!r}):\n    {n} = _found.{n}" for n in names)
-
 
 @needs_isolation
 def test_importing_or_reading_the_reference_scores_0(tmp_path):

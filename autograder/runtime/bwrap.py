@@ -2,7 +2,7 @@
 
 The worker sees only what is bound here: the Python install (interpreter, standard library,
 site-packages) and the system libraries it links, read-only; the worker's two source files,
-read-only; a private ``/proc`` and ``/dev``; and a size-capped tmpfs ``/tmp`` that holds the
+read-only (as data, not bound from the grader's folder); a private ``/proc`` and ``/dev``; and a size-capped tmpfs ``/tmp`` that holds the
 fresh copy of the submission's modules. Nothing else of the host exists inside, so nothing
 needs to be hidden by covering it.
 
@@ -16,7 +16,7 @@ traverse is replaced by an empty one holding just the needed paths), then ``setp
 the submission's own uid before the real sandbox starts. The sandbox therefore runs as a uid
 of its own on the host, not as root mapped into a namespace.
 
->>> cmd = sandbox_command("/usr/bin/bwrap", ["/usr"], {"/opt/w/worker.py": "/src/worker.py"},
+>>> cmd = sandbox_command("/usr/bin/bwrap", ["/usr"], {5: "/opt/stability/worker.py"},
 ...                       ["/usr/bin/python3", "-I", "w.py"], tmp_bytes=1 << 20, sandbox_uid=1000)
 >>> cmd[:2], "--unshare-net" in cmd, cmd[cmd.index("--"):]
 (['/usr/bin/bwrap', '--unshare-user'], True, ['--', '/usr/bin/python3', '-I', 'w.py'])
@@ -114,21 +114,23 @@ def _merged_usr_links() -> list[str]:
     return args
 
 
-def sandbox_command(bwrap: str, read_only: Sequence[str], files: Mapping[str, str], command: Sequence[str],
+def sandbox_command(bwrap: str, read_only: Sequence[str], files: Mapping[int, str], command: Sequence[str],
                     *, tmp_bytes: int, sandbox_uid: int, env: Mapping[str, str] | None = None) -> list[str]:
     """The ``bwrap`` command line for one worker.
 
-    ``read_only``: host folders bound at the same path, read-only. ``files``: host file ->
-    path inside, read-only. ``command``: what to run inside. ``tmp_bytes``: the size of the
-    private ``/tmp``. ``sandbox_uid``: the uid (and gid) inside the user namespace.
+    ``read_only``: host folders bound at the same path, read-only. ``files``: an open file
+    descriptor whose content becomes a read-only file inside -> that path (so the worker's own
+    code need not be readable on the host by the sandbox's uid). ``command``: what to run
+    inside. ``tmp_bytes``: the size of the private ``/tmp``. ``sandbox_uid``: the uid (and
+    gid) inside the user namespace.
     """
     args = [bwrap, *NAMESPACE_FLAGS, *PROCESS_FLAGS, "--uid", str(sandbox_uid), "--gid", str(sandbox_uid),
             "--hostname", "sandbox"]
     for folder in read_only:
         args += ["--ro-bind", folder, folder]
     args += _merged_usr_links()
-    for source, target in files.items():
-        args += ["--ro-bind", source, target]
+    for fd, target in files.items():
+        args += ["--ro-bind-data", str(fd), target]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp",
              "--clearenv"]
     for name, value in (env or {}).items():
@@ -149,22 +151,34 @@ def closed_ancestor(path: str, uid: int) -> str | None:
     return None
 
 
-def reexpose_prefix(bwrap: str, needed: Sequence[str], uid: int) -> list[str]:
-    """For a root grader: a privileged ``bwrap`` that shows the host as it is, except that each
+def reexpose_view(bwrap: str, needed: Sequence[str], uid: int) -> list[str]:
+    """For a root caller: a privileged ``bwrap`` that shows the host as it is, except that each
     folder ``uid`` cannot traverse on the way to a ``needed`` path is replaced by an empty,
-    traversable one holding only the needed paths; then ``setpriv`` drops to ``uid``."""
+    traversable one holding only the needed paths (read-only). Ends before its command."""
     args = [bwrap, "--dev-bind", "/", "/", "--die-with-parent"]
     closed = sorted({a for a in (closed_ancestor(p, uid) for p in needed) if a})
     for folder in closed:
         args += ["--tmpfs", folder]
-    for path in needed:
+    made: set[str] = set()
+    for path in sorted(needed):
         if not any(path.startswith(folder + "/") for folder in closed):
             continue
-        parents = [str(p) for p in reversed(Path(path).parents) if str(p) not in ("/",)]
-        for parent in parents:
-            if any(parent.startswith(folder + "/") for folder in closed):
+        for parent in (str(p) for p in reversed(Path(path).parents)):
+            if parent not in made and any(parent.startswith(folder + "/") for folder in closed):
                 args += ["--perms", "0755", "--dir", parent]
+                made.add(parent)
         args += ["--ro-bind", path, path]
+    return args
+
+
+def drop_to(uid: int) -> list[str]:
+    """``setpriv`` arguments that become ``uid`` (and its own gid, no groups, no capabilities)."""
     setpriv = shutil.which("setpriv") or "setpriv"
-    return [*args, "--", setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+    return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
             "--bounding-set=-all", "--"]
+
+
+def reexpose_prefix(bwrap: str, needed: Sequence[str], uid: int) -> list[str]:
+    """``reexpose_view`` for ``uid``, then drop to ``uid``: the prefix a root grader puts
+    before the real sandbox's command line."""
+    return [*reexpose_view(bwrap, needed, uid), "--", *drop_to(uid)]

@@ -208,6 +208,8 @@ class Worker:
     _private: Path | None = field(default=None, init=False, repr=False)
     _output: Any = field(default=None, init=False, repr=False)
     received: int = field(default=0, init=False)
+    _seq: int = field(default=0, init=False, repr=False)
+    _fds: list[int] = field(default_factory=list, init=False, repr=False)
     peak_memory: int | None = field(default=None, init=False)
 
     def __enter__(self) -> "Worker":
@@ -231,10 +233,14 @@ class Worker:
         try:
             self._process = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._output, env=env,
-                cwd="/", preexec_fn=preexec, start_new_session=True, close_fds=True)
+                cwd="/", preexec_fn=preexec, start_new_session=True, close_fds=True, pass_fds=self._fds)
         except OSError as error:
             self.close()
             raise WorkerFailure("sandbox", f"the worker could not start: {error}") from None
+        finally:
+            for fd in self._fds:
+                os.close(fd)
+            self._fds = []
         _widen(self._process.stdout.fileno())  # arrays of 100,000 draws cross in a few reads
         os.set_blocking(self._process.stdin.fileno(), False)
         hello = self._receive(limits.startup_seconds, "start")
@@ -263,17 +269,19 @@ class Worker:
             config = {"workdir": workdir, "memory_bytes": limits.memory_bytes, "processes": limits.processes,
                       "file_bytes": limits.file_bytes}
             runner = bwrap.find_bwrap()
-            files = {str(RUNTIME / name): f"{bwrap.WORKER_DIR}/{name}" for name in WORKER_FILES}
+            self._fds = [_memfd(RUNTIME / name) for name in WORKER_FILES]
+            files = {fd: f"{bwrap.WORKER_DIR}/{name}" for fd, name in zip(self._fds, WORKER_FILES)}
             python = [sys.executable, "-I", "-B", f"{bwrap.WORKER_DIR}/worker.py", json.dumps(config)]
             read_only = bwrap.python_paths()
             inner = bwrap.sandbox_command(runner, read_only, files, python, tmp_bytes=limits.tmp_bytes,
                                           sandbox_uid=self.uid, env=env)
             if root:
-                needed = [*read_only, *files, os.path.dirname(runner), os.path.dirname(sys.executable)]
+                needed = [*read_only, os.path.dirname(runner), os.path.dirname(sys.executable)]
                 inner = [*bwrap.reexpose_prefix(runner, needed, self.uid), *inner]
             return inner, {"PATH": env["PATH"]}, (group.join if group else None)
         # uid and process levels: a private folder of the worker's own holds its code and the modules
-        self._private = Path(tempfile.mkdtemp(prefix="stability-worker-"))
+        _remove_orphans()
+        self._private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-"))
         for name in WORKER_FILES:
             shutil.copyfile(RUNTIME / name, self._private / name)
         workdir = str(self._private / "work")
@@ -300,8 +308,9 @@ class Worker:
             raise WorkerFailure("died", "the worker is not running")
         deadline = time.monotonic() + seconds
         fd = self._process.stdin.fileno()
+        self._seq += 1
         try:
-            view = memoryview(_encode(message))
+            view = memoryview(_encode({**message, "seq": self._seq}))
             while view:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
@@ -310,7 +319,10 @@ class Worker:
                 view = view[os.write(fd, view):]
         except (BrokenPipeError, ConnectionResetError):
             raise self._died(what) from None
-        return self._receive(deadline - time.monotonic(), what, seconds)
+        while True:  # a reply left over from an earlier request (a forged extra one) is skipped
+            reply = self._receive(deadline - time.monotonic(), what, seconds)
+            if reply.get("seq") == self._seq:
+                return reply
 
     def _receive(self, seconds: float, what: str, limit: float | None = None) -> dict:
         reader = _DeadlineReader(self._process.stdout.fileno(), time.monotonic() + max(seconds, 0.0),
@@ -335,7 +347,7 @@ class Worker:
         if not isinstance(reply, dict):
             self.kill()
             raise WorkerFailure("protocol", f"the worker sent an unreadable answer while running {what}")
-        return reply
+        return _cap_text(reply)
 
     def _died(self, what: str) -> WorkerFailure:
         process = self._process
@@ -407,6 +419,30 @@ class Worker:
             self._output = None
 
 
+PRIVATE_PREFIX = "stability-worker-"
+
+
+def _remove_orphans() -> None:
+    """Remove the private folders of graders that were killed before they could clean up
+    (each folder is named after the pid of the grader process that made it)."""
+    for entry in Path(tempfile.gettempdir()).glob(f"{PRIVATE_PREFIX}*-*"):
+        try:
+            pid = int(entry.name[len(PRIVATE_PREFIX):].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            continue
+
+
+def _memfd(path: Path) -> int:
+    """An anonymous in-memory file holding ``path``'s bytes, positioned at its start."""
+    fd = os.memfd_create(path.name, 0)  # not close-on-exec: bwrap reads it
+    os.write(fd, path.read_bytes())
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
 def _drop_to(uid: int, group: cgroups.Group | None) -> Callable[[], None]:
     """The child's last steps before exec at the ``uid`` level: join the cgroup, become ``uid``,
     and ask to be killed with the grader (set after the uid change, which clears it)."""
@@ -472,6 +508,22 @@ def _sweep_uid(uid: int) -> None:
             if row.get("uid") == str(uid) and shutil.which("ipcrm"):
                 subprocess.run(["ipcrm", flag, row["shmid" if kind == "shm" else "semid" if kind == "sem" else "msqid"]],
                                capture_output=True)
+
+
+#: Longest text kept from a reply (messages, printed output, returned strings): whatever the
+#: worker sends, no report or results file grows from it by more than this per answer.
+MAX_REPLY_TEXT = 2000
+
+
+def _cap_text(value: Any) -> Any:
+    """``value`` with every string cut to ``MAX_REPLY_TEXT`` characters."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_REPLY_TEXT else value[:MAX_REPLY_TEXT] + " [truncated]"
+    if isinstance(value, dict):
+        return {key: _cap_text(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cap_text(item) for item in value)
+    return value
 
 
 F_SETPIPE_SZ = 1031

@@ -71,26 +71,32 @@ def check_text(name: str, data: bytes) -> str:
 
 
 def read_file(path: Path, name: str) -> str:
-    """One module's text; ``ValueError`` with a plain message when it cannot be accepted."""
-    parent = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)  # the grader may traverse to it
+    """One module's text; ``ValueError`` with a plain message when it cannot be accepted.
+
+    The file is found with the grader's rights (a path handle only: nothing is read yet), then
+    checked, then opened for reading through that handle with the student's rights."""
     try:
-        with _student_rights():
-            try:
-                fd = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=parent)
-            except OSError as error:
-                if os.path.islink(path):
-                    raise ValueError(f"{name} is a symbolic link; submit the file itself") from None
-                raise ValueError(f"{name} cannot be read ({error.strerror})") from None
-    finally:
-        os.close(parent)
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
+        handle_fd = os.open(path, os.O_PATH | os.O_NOFOLLOW)
+    except OSError as error:
+        raise ValueError(f"{name} cannot be read ({error.strerror})") from None
+    try:
+        info = os.fstat(handle_fd)
+        if stat.S_ISLNK(info.st_mode):
+            raise ValueError(f"{name} is a symbolic link; submit the file itself")
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{name} is not a regular file")
         if info.st_nlink > 1:
             raise ValueError(f"{name} is a hard link to another file; submit a copy of the file itself")
         if info.st_size > MAX_SOURCE_BYTES:
             raise ValueError(f"{name} is {info.st_size:,} bytes; the limit is {MAX_SOURCE_BYTES:,}")
+        with _student_rights():
+            try:
+                fd = os.open(f"/proc/self/fd/{handle_fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+            except OSError as error:
+                raise ValueError(f"{name} cannot be read ({error.strerror})") from None
+    finally:
+        os.close(handle_fd)
+    with os.fdopen(fd, "rb") as handle:
         data = handle.read(MAX_SOURCE_BYTES + 1)
     if len(data) > MAX_SOURCE_BYTES:
         raise ValueError(f"{name} is larger than the limit of {MAX_SOURCE_BYTES:,} bytes")

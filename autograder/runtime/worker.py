@@ -160,6 +160,8 @@ def serve(inbox, outbox, workdir: str) -> None:
             reply = _error(exc, workdir)
         if printed.text:
             reply["output"] = printed.text
+        if "seq" in request:
+            reply["seq"] = request["seq"]
         try:
             protocol.write_message(outbox, reply)
         except protocol.ProtocolError as exc:
