@@ -163,7 +163,6 @@ def _grade(submissions: Path, out: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="needs issue 14 layout finding")
 def test_collected_repositories_grade_like_the_canonical_layout(release, tmp_path):
     """GitHub Classroom's collection gives one clone of the template per student, with the
     modules in exercises/; grading that folder gives the grades of the canonical layout."""
