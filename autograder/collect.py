@@ -65,10 +65,6 @@ class Layout:
     #: Notes for the student and the summary ("found Clipping.py: ...").
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def gradable(self) -> bool:
-        return bool(self.sources)
-
 
 def display_name(raw: str) -> str:
     """A printable form of a file name that may hold undecodable bytes."""
@@ -109,9 +105,10 @@ def list_class(folder: Path, exclude: tuple[Path, ...] = ()) -> ClassListing:
         if entry.name.startswith(".") or any(_within(path, e) for e in excluded):
             continue
         if not _is_utf8(entry.name):
-            listing.reported[display_name(entry.name)] = "the folder name is not valid UTF-8; rename it"
+            if entry.is_dir(follow_symlinks=False):
+                listing.reported[display_name(entry.name)] = "the folder name is not valid UTF-8; rename it"
         elif entry.is_symlink():
-            if os.path.isdir(path):
+            if not os.path.isfile(path):  # a link to a folder, or to nothing
                 listing.reported[entry.name] = "a symbolic link, not a folder: copy the submission in instead"
         elif entry.is_dir(follow_symlinks=False):
             listing.folders.append(path)
@@ -123,15 +120,6 @@ def list_class(folder: Path, exclude: tuple[Path, ...] = ()) -> ClassListing:
 def _within(path: Path, folder: Path) -> bool:
     resolved = path.resolve()
     return resolved == folder or folder in resolved.parents
-
-
-def submission_problem(folder: Path) -> str | None:
-    """Why a submission folder cannot be read at all, or None."""
-    try:
-        os.listdir(folder)
-    except OSError as error:
-        return f"the submission folder could not be read ({error.strerror})"
-    return None
 
 
 # --- the files of one submission -------------------------------------------------------------
