@@ -29,6 +29,7 @@ isolated grader runs them.
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -173,6 +174,23 @@ def notebook_for(module: str, source: str | None = None):
     return book
 
 
+#: The last line of a generated ``nbgrader_config.py``: the digest of the lines above it, so a
+#: later version can tell an untouched file (replaced freely) from one edited by hand.
+SEAL = "# Generated file, sealed: sha256 {digest}. Put your settings in instructor_config.py.\n"
+
+
+def sealed_config() -> str:
+    """The generated config with its seal."""
+    return CONFIG + SEAL.format(digest=hashlib.sha256(CONFIG.encode()).hexdigest())
+
+
+def config_untouched(text: str) -> bool:
+    """Whether ``text`` is a generated config (of any version) that nobody edited."""
+    body, _, last = text.rstrip("\n").rpartition("\n")
+    body += "\n"
+    return last + "\n" == SEAL.format(digest=hashlib.sha256(body.encode()).hexdigest())
+
+
 def check_config(course_dir: Path, force: bool) -> None:
     """Refuse to replace a hand-edited ``nbgrader_config.py`` unless ``force``."""
     config = Path(course_dir) / "nbgrader_config.py"
@@ -183,8 +201,8 @@ def check_config(course_dir: Path, force: bool) -> None:
     try:
         current = config.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        current = None
-    if current != CONFIG:
+        current = ""
+    if not config_untouched(current):
         raise CourseExists(f"{config} has been edited: move your settings into instructor_config.py (never "
                            f"replaced), or pass --force to replace it (the old one is kept as nbgrader_config.py.old)")
 
@@ -192,9 +210,9 @@ def check_config(course_dir: Path, force: bool) -> None:
 def write_config(course_dir: Path) -> list[Path]:
     """The generated config (an edited one is kept as ``.old``) and, once, the instructor's."""
     config = course_dir / "nbgrader_config.py"
-    if config.exists() and config.read_bytes() != CONFIG.encode():
+    if config.exists() and not config_untouched(config.read_text(encoding="utf-8", errors="replace")):
         os.replace(config, config.with_name("nbgrader_config.py.old"))
-    write_atomic(config, CONFIG)
+    write_atomic(config, sealed_config())
     written = [config]
     mine = course_dir / "instructor_config.py"
     if not mine.exists():
