@@ -24,7 +24,7 @@ import attack_kit as kit
 from autograder import paths
 from autograder.engine import grade_submission
 from autograder.grading import grade_folder
-from autograder.runtime import sandbox
+from autograder.runtime import sandbox, teardown
 from autograder.runtime.sandbox import Isolation, Limits, Worker, choose_isolation, probe_cached
 from submission_kit import attack_submission, reference_submission
 
@@ -464,5 +464,5 @@ def test_a_grader_killed_mid_run_leaves_nothing_behind(tmp_path, level):
     # the next worker of any run cleans up after the killed grader
     with Worker({"clipping.py": "x = 1\n"}, FAST, choose_isolation(level)):
         pass
-    assert list(Path("/tmp").glob(f"{sandbox.PRIVATE_PREFIX}{grader.pid}-*")) == []
+    assert list(Path("/tmp").glob(f"{teardown.PRIVATE_PREFIX}{grader.pid}-*")) == []
     assert [group for group in _stability_cgroups() if f"stability-{grader.pid}-" in group] == []

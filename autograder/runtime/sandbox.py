@@ -34,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from . import bwrap, cgroups, protocol
+from . import bwrap, cgroups, protocol, teardown
 
 RUNTIME = Path(__file__).resolve().parent
 WORKER_SCRIPT = RUNTIME / "worker.py"
@@ -282,10 +282,10 @@ class Worker:
             if root:
                 needed = [*read_only, os.path.dirname(runner), os.path.dirname(sys.executable)]
                 inner = [*bwrap.reexpose_prefix(runner, needed, self.uid), *inner]
-            return inner, {"PATH": env["PATH"]}, _with_parent(group)
+            return inner, {"PATH": env["PATH"]}, teardown.with_parent(group)
         # uid and process levels: a private folder of the worker's own holds its code and the modules
-        _remove_orphans()
-        self._private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-"))
+        teardown.remove_orphan_folders()
+        self._private = Path(tempfile.mkdtemp(prefix=f"{teardown.PRIVATE_PREFIX}{os.getpid()}-"))
         for name in WORKER_FILES:
             shutil.copyfile(RUNTIME / name, self._private / name)
         workdir = str(self._private / "work")
@@ -297,8 +297,8 @@ class Worker:
             for path in (self._private, *self._private.iterdir()):
                 os.chown(path, self.uid, self.uid)
             os.chmod(self._private, 0o700)
-            return command, env, _drop_to(self.uid, group)
-        return command, env, _with_parent(group)
+            return command, env, teardown.drop_to(self.uid, group)
+        return command, env, teardown.with_parent(group)
 
     # talking
 
@@ -398,7 +398,7 @@ class Worker:
         if group is not None:
             group.kill_all()  # and removes it
         if self.isolation.level == "uid":
-            _kill_uid(self.uid)
+            teardown.kill_uid(self.uid)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -411,7 +411,7 @@ class Worker:
                 pass
 
         if self.isolation.level == "uid":
-            _sweep_uid(self.uid)
+            teardown.sweep_uid(self.uid)
 
     def close(self) -> None:
         """Kill the worker and remove its cgroup, private folder and captured output."""
@@ -427,109 +427,12 @@ class Worker:
             self._output = None
 
 
-PRIVATE_PREFIX = "stability-worker-"
-
-
-def _remove_orphans() -> None:
-    """Remove the private folders of graders that were killed before they could clean up
-    (each folder is named after the pid of the grader process that made it)."""
-    for entry in Path(tempfile.gettempdir()).glob(f"{PRIVATE_PREFIX}*-*"):
-        try:
-            pid = int(entry.name[len(PRIVATE_PREFIX):].split("-")[0])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(entry, ignore_errors=True)
-        except (ValueError, PermissionError, OSError):
-            continue
-
-
 def _memfd(path: Path) -> int:
     """An anonymous in-memory file holding ``path``'s bytes, positioned at its start."""
     fd = os.memfd_create(path.name, 0)  # not close-on-exec: bwrap reads it
     os.write(fd, path.read_bytes())
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def _with_parent(group: cgroups.Group | None) -> Callable[[], None]:
-    """The child's last steps before exec: join the cgroup, and die with the grader."""
-    def preexec() -> None:
-        import ctypes
-
-        if group is not None:
-            group.join()
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    return preexec
-
-
-def _drop_to(uid: int, group: cgroups.Group | None) -> Callable[[], None]:
-    """The child's last steps before exec at the ``uid`` level: join the cgroup, become ``uid``,
-    and die with the grader (set after the uid change, which clears it)."""
-    def preexec() -> None:
-        import ctypes
-
-        if group is not None:
-            group.join()
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    return preexec
-
-
-def _kill_uid(uid: int) -> None:
-    """SIGKILL every process owned by ``uid``, wherever it went (``setsid`` included): a child
-    that becomes ``uid`` and signals -1 reaches exactly those."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            for _ in range(3):
-                os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-
-
-SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
-
-
-def _sweep_uid(uid: int) -> None:
-    """Remove what ``uid`` left in the machine's shared folders and System V IPC (the ``uid``
-    level has no private ``/tmp`` or IPC namespace)."""
-    for folder in SHARED_FOLDERS:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
-            except OSError:
-                pass
-    for kind, flag in (("shm", "-m"), ("sem", "-s"), ("msg", "-q")):
-        try:
-            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
-        except OSError:
-            continue
-        columns = lines[0].split() if lines else []
-        for line in lines[1:]:
-            row = dict(zip(columns, line.split()))
-            if row.get("uid") == str(uid) and shutil.which("ipcrm"):
-                subprocess.run(["ipcrm", flag, row["shmid" if kind == "shm" else "semid" if kind == "sem" else "msqid"]],
-                               capture_output=True)
 
 
 #: Longest text kept from a reply (messages, printed output, returned strings): whatever the
