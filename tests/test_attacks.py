@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ import attack_kit as kit
 from autograder import paths
 from autograder.engine import grade_submission
 from autograder.grading import grade_folder
-from autograder.runtime import sandbox
+from autograder.runtime import sandbox, teardown
 from autograder.runtime.sandbox import Isolation, Limits, Worker, choose_isolation, probe_cached
 from submission_kit import attack_submission, reference_submission
 
@@ -74,12 +75,12 @@ def test_a_worker_that_cannot_start_is_retried_once_then_reported_and_the_level_
     starts = tmp_path / "bob-starts"  # a file: grading runs in grader processes of its own
     real_command = Worker._command
 
-    def broken_for_bob(self, level):
+    def broken_for_bob(self, level, *rest):
         if "bob" in self.files.get("clipping.py", "") or self.files.get("clipping.py", "").startswith("# bob"):
             with open(starts, "a") as handle:
                 handle.write("start\n")
             return ["/bin/false"], {}, None
-        return real_command(self, level)
+        return real_command(self, level, *rest)
 
     (subs / "bob" / "clipping.py").write_text("# bob\n" + (subs / "bob" / "clipping.py").read_text())
     monkeypatch.setattr(Worker, "_command", broken_for_bob)
@@ -430,3 +431,39 @@ def test_huge_messages_are_capped_in_the_report_and_results(tmp_path):
     assert grade.score == 0
     assert len(feedback_html(grade)) < 2_000_000
     assert len(results_json(grade)) < 1_000_000
+
+
+def _stability_cgroups() -> set[str]:
+    from autograder.runtime import cgroups
+
+    return {str(p) for p in cgroups.ROOT.rglob(f"{cgroups.PREFIX}*")} if cgroups.ROOT.is_dir() else set()
+
+
+@pytest.mark.parametrize("level", ["sandbox", "process"])
+def test_a_grader_killed_mid_run_leaves_nothing_behind(tmp_path, level):
+    """SIGKILL the grader while a submission hangs: its worker dies with it, and the next run
+    removes whatever the killed one could not (private folders, empty cgroups)."""
+    if level == "sandbox" and not SANDBOX:
+        pytest.skip("bubblewrap cannot run here")
+    hang = attack_submission(tmp_path / "subs" / "hang", "import time\ntime.sleep(120)\n")
+    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(hang.parent), "--out",
+                               str(tmp_path / "out"), "--jobs", "1", "--quiet", "--isolation", level],
+                              cwd=paths.REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, seen = time.monotonic() + 30, {}
+    while time.monotonic() < deadline:  # until one worker (not the probe's) has run for a second
+        now = time.monotonic()
+        for line in kit.live_workers():
+            seen.setdefault(line, now)
+        if any(now - first > 1.0 and line in kit.live_workers() for line, first in seen.items()):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the worker never started")
+    grader.kill()
+    grader.wait()
+    assert wait_for_no_workers() == []
+    # the next worker of any run cleans up after the killed grader
+    with Worker({"clipping.py": "x = 1\n"}, FAST, choose_isolation(level)):
+        pass
+    assert list(Path("/tmp").glob(f"{teardown.PRIVATE_PREFIX}{grader.pid}-*")) == []
+    assert [group for group in _stability_cgroups() if f"stability-{grader.pid}-" in group] == []

@@ -85,3 +85,25 @@ def test_a_refused_module_costs_that_module_only(tmp_path):
 def test_the_runtime_docstring_examples_pass(module):
     failures, tried = doctest.testmod(module)
     assert tried > 0 and failures == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run the check as another user")
+def test_an_unprivileged_grader_refuses_the_same_files():
+    import sys
+
+    import attack_kit
+
+    script = ("import os, pathlib, tempfile\n"
+              "from autograder.runtime.sources import read_folder\n"
+              "d = pathlib.Path(tempfile.mkdtemp())\n"
+              "(d / 'clipping.py').write_text('x = 1\\n')\n"
+              "os.symlink('/etc/passwd', d / 'schedules.py')\n"
+              "os.mkfifo(d / 'normalization.py')\n"
+              "(d / 'outside.py').write_text('y = 2\\n')\n"
+              "os.link(d / 'outside.py', d / 'initialization.py')\n"
+              "found = read_folder(d, ['clipping', 'schedules', 'normalization', 'initialization'])\n"
+              "print(sorted(found.files), sorted((m, p.split(' is ')[1][:12]) for m, p in found.problems.items()))\n")
+    done = attack_kit.as_user([sys.executable, "-c", script], attack_kit.PLAIN_USER)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("['clipping.py'] [('initialization', 'a hard link '), ('normalization', "
+                                   "'not a regula'), ('schedules', 'a symbolic l')]")

@@ -172,10 +172,11 @@ def reexpose_view(bwrap: str, needed: Sequence[str], uid: int) -> list[str]:
 
 
 def drop_to(uid: int) -> list[str]:
-    """``setpriv`` arguments that become ``uid`` (and its own gid, no groups, no capabilities)."""
+    """``setpriv`` arguments that become ``uid`` (and its own gid, no groups, no capabilities),
+    and die with the parent: changing uid clears the parent-death signal, so it is set again."""
     setpriv = shutil.which("setpriv") or "setpriv"
     return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-            "--bounding-set=-all", "--"]
+            "--bounding-set=-all", "--pdeathsig=SIGKILL", "--"]
 
 
 def reexpose_prefix(bwrap: str, needed: Sequence[str], uid: int) -> list[str]:

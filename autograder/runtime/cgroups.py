@@ -94,6 +94,26 @@ def _write(path: Path, value: str) -> None:
     path.write_text(value)
 
 
+PREFIX = "stability-"
+
+
+def group_name(uid: int) -> str:
+    """A new group's name: it carries the grader's pid, so orphans can be recognised."""
+    return f"{PREFIX}{os.getpid()}-{uid}-{time.monotonic_ns()}"
+
+
+def _remove_orphans(parent: Path, version: int) -> None:
+    """Kill what is left in the groups of graders that were killed before cleaning up, and
+    remove those groups."""
+    for folder in parent.glob(f"{PREFIX}*-*-*"):
+        try:
+            os.kill(int(folder.name[len(PREFIX):].split("-")[0]), 0)
+        except ProcessLookupError:
+            Group([folder], version).kill_all(seconds=1.0)
+        except (ValueError, OSError):
+            continue
+
+
 def create(name: str, memory_bytes: int, processes: int) -> Group | None:
     """A new group bounding memory (swap included where the kernel accounts it) and process
     count, or None where this machine does not let the grader make one."""
@@ -104,6 +124,8 @@ def create(name: str, memory_bytes: int, processes: int) -> Group | None:
             memory, pids = _own_v1_group("memory"), _own_v1_group("pids")
             if memory is None or pids is None:
                 return None
+            _remove_orphans(memory, 1)
+            _remove_orphans(pids, 1)
             group = Group([memory / name, pids / name], 1)
             try:
                 for folder in group.folders:
@@ -122,6 +144,7 @@ def create(name: str, memory_bytes: int, processes: int) -> Group | None:
             parent.mkdir(exist_ok=True)
             _write(ROOT / "cgroup.subtree_control", "+memory +pids")
             _write(parent / "cgroup.subtree_control", "+memory +pids")
+            _remove_orphans(parent, 2)
             group = Group([parent / name], 2)
             try:
                 group.folders[0].mkdir()

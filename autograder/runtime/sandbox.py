@@ -34,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from . import bwrap, cgroups, protocol
+from . import bwrap, cgroups, protocol, teardown
 
 RUNTIME = Path(__file__).resolve().parent
 WORKER_SCRIPT = RUNTIME / "worker.py"
@@ -166,7 +166,7 @@ def choose_isolation(requested: str | None = None, secrets: tuple[str, ...] = ()
 
 @lru_cache(maxsize=1)
 def _cgroups_work() -> bool:
-    group = cgroups.create(f"stability-probe-{os.getpid()}", 64 * 1024**2, 8)
+    group = cgroups.create(cgroups.group_name(0), 64 * 1024**2, 8)
     if group is None:
         return False
     group.remove()
@@ -210,6 +210,7 @@ class Worker:
     received: int = field(default=0, init=False)
     _seq: int = field(default=0, init=False, repr=False)
     _fds: list[int] = field(default_factory=list, init=False, repr=False)
+    _lifeline: int | None = field(default=None, init=False, repr=False)
     peak_memory: int | None = field(default=None, init=False)
 
     def __enter__(self) -> "Worker":
@@ -227,9 +228,11 @@ class Worker:
         level, limits = self.isolation.level, self.limits
         self._output = tempfile.TemporaryFile()  # unlinked at once: nothing is left if the grader dies
         if self.isolation.cgroup:
-            self._group = cgroups.create(f"stability-{self.uid}-{time.monotonic_ns()}", limits.memory_bytes,
-                                         limits.processes)
-        command, env, preexec = self._command(level)
+            self._group = cgroups.create(cgroups.group_name(self.uid), limits.memory_bytes, limits.processes)
+        lifeline_read, self._lifeline = os.pipe()  # the worker's end-of-file: the grader died
+        os.set_inheritable(lifeline_read, True)
+        self._fds.append(lifeline_read)
+        command, env, preexec = self._command(level, lifeline_read)
         try:
             self._process = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._output, env=env,
@@ -254,7 +257,7 @@ class Worker:
             raise WorkerFailure("sandbox", f"the submission could not be installed: {installed.get('message')}")
         return hello
 
-    def _command(self, level: str) -> tuple[list[str], dict[str, str], Callable[[], None] | None]:
+    def _command(self, level: str, lifeline: int) -> tuple[list[str], dict[str, str], Callable[[], None] | None]:
         limits = self.limits
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
@@ -267,10 +270,11 @@ class Worker:
             workdir = "/tmp/work"
             env["HOME"] = workdir
             config = {"workdir": workdir, "memory_bytes": limits.memory_bytes, "processes": limits.processes,
-                      "file_bytes": limits.file_bytes}
+                      "file_bytes": limits.file_bytes, "lifeline": lifeline, "kill_everything": True}
             runner = bwrap.find_bwrap()
-            self._fds = [_memfd(RUNTIME / name) for name in WORKER_FILES]
-            files = {fd: f"{bwrap.WORKER_DIR}/{name}" for fd, name in zip(self._fds, WORKER_FILES)}
+            code = [_memfd(RUNTIME / name) for name in WORKER_FILES]
+            self._fds += code
+            files = {fd: f"{bwrap.WORKER_DIR}/{name}" for fd, name in zip(code, WORKER_FILES)}
             python = [sys.executable, "-I", "-B", f"{bwrap.WORKER_DIR}/worker.py", json.dumps(config)]
             read_only = bwrap.python_paths()
             inner = bwrap.sandbox_command(runner, read_only, files, python, tmp_bytes=limits.tmp_bytes,
@@ -278,23 +282,23 @@ class Worker:
             if root:
                 needed = [*read_only, os.path.dirname(runner), os.path.dirname(sys.executable)]
                 inner = [*bwrap.reexpose_prefix(runner, needed, self.uid), *inner]
-            return inner, {"PATH": env["PATH"]}, (group.join if group else None)
+            return inner, {"PATH": env["PATH"]}, teardown.with_parent(group)
         # uid and process levels: a private folder of the worker's own holds its code and the modules
-        _remove_orphans()
-        self._private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-"))
+        teardown.remove_orphan_folders()
+        self._private = Path(tempfile.mkdtemp(prefix=f"{teardown.PRIVATE_PREFIX}{os.getpid()}-"))
         for name in WORKER_FILES:
             shutil.copyfile(RUNTIME / name, self._private / name)
         workdir = str(self._private / "work")
         env["HOME"] = workdir
         config = {"workdir": workdir, "memory_bytes": limits.memory_bytes, "processes": limits.processes,
-                  "file_bytes": limits.file_bytes}
+                  "file_bytes": limits.file_bytes, "lifeline": lifeline, "kill_everything": level == "uid"}
         command = [sys.executable, "-I", "-B", str(self._private / "worker.py"), json.dumps(config)]
         if level == "uid":
             for path in (self._private, *self._private.iterdir()):
                 os.chown(path, self.uid, self.uid)
             os.chmod(self._private, 0o700)
-            return command, env, _drop_to(self.uid, group)
-        return command, env, None
+            return command, env, teardown.drop_to(self.uid, group)
+        return command, env, teardown.with_parent(group)
 
     # talking
 
@@ -378,6 +382,9 @@ class Worker:
     def kill(self) -> None:
         """SIGKILL every process of the submission: its cgroup, its uid, or its process group
         (whose death takes the sandbox's PID namespace with it)."""
+        if self._lifeline is not None:
+            os.close(self._lifeline)  # the worker's lifeline thread ends everything it can reach
+            self._lifeline = None
         process, self._process = self._process, None
         if process is None:
             return
@@ -391,7 +398,7 @@ class Worker:
         if group is not None:
             group.kill_all()  # and removes it
         if self.isolation.level == "uid":
-            _kill_uid(self.uid)
+            teardown.kill_uid(self.uid)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -402,8 +409,9 @@ class Worker:
                 stream.close()
             except OSError:
                 pass
+
         if self.isolation.level == "uid":
-            _sweep_uid(self.uid)
+            teardown.sweep_uid(self.uid)
 
     def close(self) -> None:
         """Kill the worker and remove its cgroup, private folder and captured output."""
@@ -419,95 +427,12 @@ class Worker:
             self._output = None
 
 
-PRIVATE_PREFIX = "stability-worker-"
-
-
-def _remove_orphans() -> None:
-    """Remove the private folders of graders that were killed before they could clean up
-    (each folder is named after the pid of the grader process that made it)."""
-    for entry in Path(tempfile.gettempdir()).glob(f"{PRIVATE_PREFIX}*-*"):
-        try:
-            pid = int(entry.name[len(PRIVATE_PREFIX):].split("-")[0])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(entry, ignore_errors=True)
-        except (ValueError, PermissionError, OSError):
-            continue
-
-
 def _memfd(path: Path) -> int:
     """An anonymous in-memory file holding ``path``'s bytes, positioned at its start."""
     fd = os.memfd_create(path.name, 0)  # not close-on-exec: bwrap reads it
     os.write(fd, path.read_bytes())
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
-
-
-def _drop_to(uid: int, group: cgroups.Group | None) -> Callable[[], None]:
-    """The child's last steps before exec at the ``uid`` level: join the cgroup, become ``uid``,
-    and ask to be killed with the grader (set after the uid change, which clears it)."""
-    def preexec() -> None:
-        import ctypes
-
-        if group is not None:
-            group.join()
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    return preexec
-
-
-def _kill_uid(uid: int) -> None:
-    """SIGKILL every process owned by ``uid``, wherever it went (``setsid`` included): a child
-    that becomes ``uid`` and signals -1 reaches exactly those."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            for _ in range(3):
-                os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-
-
-SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
-
-
-def _sweep_uid(uid: int) -> None:
-    """Remove what ``uid`` left in the machine's shared folders and System V IPC (the ``uid``
-    level has no private ``/tmp`` or IPC namespace)."""
-    for folder in SHARED_FOLDERS:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
-            except OSError:
-                pass
-    for kind, flag in (("shm", "-m"), ("sem", "-s"), ("msg", "-q")):
-        try:
-            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
-        except OSError:
-            continue
-        columns = lines[0].split() if lines else []
-        for line in lines[1:]:
-            row = dict(zip(columns, line.split()))
-            if row.get("uid") == str(uid) and shutil.which("ipcrm"):
-                subprocess.run(["ipcrm", flag, row["shmid" if kind == "shm" else "semid" if kind == "sem" else "msqid"]],
-                               capture_output=True)
 
 
 #: Longest text kept from a reply (messages, printed output, returned strings): whatever the

@@ -20,10 +20,9 @@ from __future__ import annotations
 import os
 import re
 import stat
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 #: Largest module accepted, in bytes. The reference modules are under 20 KB.
 MAX_SOURCE_BYTES = 256 * 1024
@@ -42,21 +41,6 @@ class Sources:
     problems: dict[str, str] = field(default_factory=dict)
 
 
-@contextmanager
-def _student_rights() -> Iterator[None]:
-    """Open files as an unprivileged user while root (effective ids only, restored after)."""
-    if os.geteuid() != 0:
-        yield
-        return
-    os.setegid(READER_UID)
-    os.seteuid(READER_UID)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
-        os.setegid(0)
-
-
 def check_text(name: str, data: bytes) -> str:
     """``data`` as text, or ``ValueError`` with a message for the student."""
     for line in data.splitlines()[:2]:
@@ -70,17 +54,23 @@ def check_text(name: str, data: bytes) -> str:
         raise ValueError(f"{name} is not valid UTF-8 (byte {error.start}); save it as UTF-8") from None
 
 
-def read_file(path: Path, name: str) -> str:
-    """One module's text; ``ValueError`` with a plain message when it cannot be accepted.
+def _open_checked(path: Path, name: str) -> int:
+    """A descriptor to read ``path`` from, after refusing links, special files and size.
 
-    The file is found with the grader's rights (a path handle only: nothing is read yet), then
-    checked, then opened for reading through that handle with the student's rights."""
+    As root, the file is found with a path handle (nothing read yet), checked, and only then
+    opened for reading through that handle with an unprivileged user's effective ids. Elsewhere
+    the grader's rights are the student's, and the file is opened without following a link
+    and without waiting on a pipe."""
+    as_root = os.geteuid() == 0 and hasattr(os, "O_PATH")
+    flags = os.O_PATH | os.O_NOFOLLOW if as_root else os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
     try:
-        handle_fd = os.open(path, os.O_PATH | os.O_NOFOLLOW)
+        fd = os.open(path, flags)
     except OSError as error:
+        if os.path.islink(path):
+            raise ValueError(f"{name} is a symbolic link; submit the file itself") from None
         raise ValueError(f"{name} cannot be read ({error.strerror})") from None
     try:
-        info = os.fstat(handle_fd)
+        info = os.fstat(fd)
         if stat.S_ISLNK(info.st_mode):
             raise ValueError(f"{name} is a symbolic link; submit the file itself")
         if not stat.S_ISREG(info.st_mode):
@@ -89,14 +79,29 @@ def read_file(path: Path, name: str) -> str:
             raise ValueError(f"{name} is a hard link to another file; submit a copy of the file itself")
         if info.st_size > MAX_SOURCE_BYTES:
             raise ValueError(f"{name} is {info.st_size:,} bytes; the limit is {MAX_SOURCE_BYTES:,}")
-        with _student_rights():
-            try:
-                fd = os.open(f"/proc/self/fd/{handle_fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-            except OSError as error:
-                raise ValueError(f"{name} cannot be read ({error.strerror})") from None
+        if not as_root:
+            return fd
+        os.setegid(READER_UID)
+        os.seteuid(READER_UID)
+        try:
+            return os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        except OSError as error:
+            raise ValueError(f"{name} cannot be read ({error.strerror})") from None
+        finally:
+            os.seteuid(0)
+            os.setegid(0)
+    except BaseException:
+        if not as_root:
+            os.close(fd)
+        raise
     finally:
-        os.close(handle_fd)
-    with os.fdopen(fd, "rb") as handle:
+        if as_root:
+            os.close(fd)  # the path handle; the descriptor returned is another one
+
+
+def read_file(path: Path, name: str) -> str:
+    """One module's text; ``ValueError`` with a plain message when it cannot be accepted."""
+    with os.fdopen(_open_checked(Path(path), name), "rb") as handle:
         data = handle.read(MAX_SOURCE_BYTES + 1)
     if len(data) > MAX_SOURCE_BYTES:
         raise ValueError(f"{name} is larger than the limit of {MAX_SOURCE_BYTES:,} bytes")
