@@ -20,7 +20,6 @@ import ast
 import hashlib
 import json
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -243,27 +242,18 @@ class SourceError(Exception):
 
 
 def _read_limited(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file (no link, no hard link), opened with the student's rights."""
-    from .runtime.sources import _student_rights  # the same rights as for the modules
+    """The bytes of a regular file of its own (no link, no hard link, no special file), opened
+    the way the runtime opens modules: with the student's rights when the grader is root."""
+    from .runtime.sources import _open_checked  # one way to open a student's file
 
-    parent = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)  # the grader may traverse to it
     try:
-        with _student_rights():
-            try:
-                fd = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=parent)
-            except OSError as error:
-                if os.path.islink(path):
-                    raise SourceError(f"`{path.name}` is a symbolic link; submit the file itself") from None
-                raise SourceError(f"`{path.name}` cannot be read ({error.strerror})") from None
-    finally:
-        os.close(parent)
+        fd = _open_checked(path, f"`{path.name}`", limit)
+    except ValueError as error:
+        raise SourceError(str(error)) from None
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
-            raise SourceError(f"`{path.name}` is not a regular file of its own; submit a copy of the file itself")
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise SourceError(f"`{path.name}` is larger than {limit // 1024 // 1024} MiB")
+        raise SourceError(f"`{path.name}` is larger than {limit:,} bytes")
     return data
 
 

@@ -54,8 +54,9 @@ def check_text(name: str, data: bytes) -> str:
         raise ValueError(f"{name} is not valid UTF-8 (byte {error.start}); save it as UTF-8") from None
 
 
-def _open_checked(path: Path, name: str) -> int:
-    """A descriptor to read ``path`` from, after refusing links, special files and size.
+def _open_checked(path: Path, name: str, limit: int = MAX_SOURCE_BYTES) -> int:
+    """A descriptor to read ``path`` from, after refusing links, special files and size
+    (``limit`` bytes: a notebook, with its outputs, may be larger than its code).
 
     As root, the file is found with a path handle (nothing read yet), checked, and only then
     opened for reading through that handle with an unprivileged user's effective ids. Elsewhere
@@ -77,8 +78,8 @@ def _open_checked(path: Path, name: str) -> int:
             raise ValueError(f"{name} is not a regular file")
         if info.st_nlink > 1:
             raise ValueError(f"{name} is a hard link to another file; submit a copy of the file itself")
-        if info.st_size > MAX_SOURCE_BYTES:
-            raise ValueError(f"{name} is {info.st_size:,} bytes; the limit is {MAX_SOURCE_BYTES:,}")
+        if info.st_size > limit:
+            raise ValueError(f"{name} is {info.st_size:,} bytes; the limit is {limit:,}")
         if not as_root:
             return fd
         os.setegid(READER_UID)
