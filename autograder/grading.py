@@ -25,6 +25,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -46,6 +47,7 @@ from .suite.registry import all_checks
 #: The name a grader process shows (``ps``, ``top``, ``/proc/PID/comm``) while it grades a
 #: submission: this prefix and the start of the submission's name hash (see ``grading_tag``).
 PROCESS_TAG = "sl-"
+PR_SET_PDEATHSIG = 1
 #: The grader's own files whose change means every submission must be regraded.
 GRADER_TREES = ("autograder/suite", "autograder/runtime", "autograder/feedback")
 GRADER_FILES = ("autograder/engine.py", "autograder/scoring.py", "autograder/results.py")
@@ -117,9 +119,23 @@ def recorded_digests(out_dir: Path, name: str) -> dict | None:
 _STATE: dict = {}
 
 
-def _init_process(limits: Limits, isolation: Isolation, feedback: bool, out_dir: str) -> None:
+def _init_process(limits: Limits, isolation: Isolation, feedback: bool, out_dir: str, parent: int) -> None:
+    _die_with(parent)
     _STATE.update(limits=limits, isolation=isolation, feedback=feedback, out_dir=Path(out_dir),
                   reference=Reference(), checks=all_checks())
+
+
+def _die_with(parent: int) -> None:
+    """End this grader process when ``grade`` (``parent``) ends, even by SIGKILL: its worker
+    then ends with it, and nothing of a killed run keeps running."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pool's own pipes end it after the submission
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def grading_tag(name: str) -> str:
@@ -310,7 +326,7 @@ def _run(pending: list[Task], out_dir: Path, summary: BatchSummary, jobs: int | 
         return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending)))
     limits, isolation, feedback = settings
-    pool = _Pool(jobs, (limits, isolation, feedback, str(out_dir)))
+    pool = _Pool(jobs, (limits, isolation, feedback, str(out_dir), os.getpid()))
     bar = _progress(len(pending), progress)
 
     def done(name: str, error: str | None) -> None:

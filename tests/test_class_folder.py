@@ -152,3 +152,43 @@ def test_links_and_undecodable_names_are_reported_not_dropped(tmp_path):
     assert "caf\\xe9: the folder name is not valid UTF-8" in done.stdout
     with open(out / "grades.csv") as handle:
         assert [r["submission"] for r in csv.DictReader(handle)] == ["alice"]
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def test_killing_grade_ends_its_grader_processes(tmp_path):
+    """SIGKILL only the `grade` process (not its group): its grader processes end with it."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    attack_submission(subs / "slow", "import time\ntime.sleep(30)\n")
+    process = subprocess.Popen(grade_cmd(subs, out, "--jobs", "1"), cwd=paths.REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, pool = time.time() + 60, set()
+    while time.time() < deadline and not pool:
+        pool = {pid for pid in children_of(process.pid) if graders().get(pid) == grading_tag("slow")}
+        time.sleep(0.05)
+    assert pool, "no grader process started"
+    process.kill()
+    process.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(map(running, pool)):
+        time.sleep(0.05)
+    assert not [pid for pid in pool if running(pid)]
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (killed, not yet reaped)."""
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) not in ("Z", "X")
+    except OSError:
+        return False
