@@ -26,12 +26,13 @@ def grade_cmd(subs: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out), "--quiet", *extra]
 
 
-def graders() -> dict[int, str]:
-    """Every grader process on the machine and what it grades: ``sl-<hash>`` (see
-    ``grading.grading_tag``) in its kernel name while it grades a submission."""
+def graders(parent: int | None = None) -> dict[int, str]:
+    """The grader processes (of ``parent``, a `grade` process) and what they grade:
+    ``sl-<hash>`` (see ``grading.grading_tag``) in the kernel's name while grading one."""
     found = {}
+    kids = children_of(parent) if parent is not None else None
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and (kids is None or int(entry.name) in kids):
             try:
                 comm = (entry / "comm").read_text().strip()
             except OSError:
@@ -50,7 +51,7 @@ def kill_graders_of(process: subprocess.Popen, name: str,
     in_flight: list[set[str]] = []
     first_seen, deadline = None, time.time() + timeout
     while process.poll() is None and time.time() < deadline:
-        running = graders()
+        running = graders(process.pid)
         for pid, tag in running.items():
             if tag != grading_tag(name) or pid in killed:
                 continue
@@ -108,7 +109,7 @@ def test_a_grader_killed_once_is_retried_and_graded(tmp_path):
                                stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while process.poll() is None and time.time() < deadline:
-        found = [pid for pid, tag in graders().items() if tag == grading_tag("once")]
+        found = [pid for pid, tag in graders(process.pid).items() if tag == grading_tag("once")]
         if found:
             os.kill(found[0], signal.SIGKILL)
             break
@@ -175,7 +176,7 @@ def test_killing_grade_ends_its_grader_processes(tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline, pool = time.time() + 60, set()
     while time.time() < deadline and not pool:
-        pool = {pid for pid in children_of(process.pid) if graders().get(pid) == grading_tag("slow")}
+        pool = {pid for pid, tag in graders(process.pid).items() if tag == grading_tag("slow")}
         time.sleep(0.05)
     assert pool, "no grader process started"
     process.kill()
