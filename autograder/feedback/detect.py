@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime.mistakes import answer_matches, draw_signature, rule_kind
-from ..runtime.probes import Probe
+from ..runtime.mistakes import answer_is_right, answer_matches, draw_signature, most_probes, rule_kind
+from ..runtime.probes import Probe, judge
 from ..runtime.runner import CheckRun
 from ..runtime.protocol import copy_args, resolve_args
 from ..suite.reference import play_session, to_plain
-from .catalogue import Mistake, for_function
+from .catalogue import Mistake, by_name, for_function
 from .mutants import load_mutant
 
 NOT_A_MISTAKE = ("WorkerFailure", "ModuleProblem", "NotImplementedError")
@@ -67,7 +67,7 @@ def explains(mistake: Mistake, probe: Probe, reply: dict, answer: Any = None) ->
     if rule or mistake.detect != "output":
         return rule == mistake.detect
     answer = mutant_answer(mistake, probe) if answer is None else answer
-    return answer is not None and answer_matches(probe, answer, reply)
+    return answer is not None and not answer_is_right(probe, answer) and answer_matches(probe, answer, reply)
 
 
 def detect(function: str, run: CheckRun) -> list[Mistake]:
@@ -84,3 +84,32 @@ def detect(function: str, run: CheckRun) -> list[Mistake]:
         except Exception:  # noqa: BLE001 - a detector must never break grading
             continue
     return found
+
+
+def failed_probes(run: CheckRun, replies: list[dict] | None = None) -> list[tuple[Probe, dict]]:
+    """The probes of a failed check that the student got wrong, with their replies: the one
+    that failed, and (when ``replies`` answers every probe, as for main checks) the others."""
+    if run.failure is None:
+        return []
+    if not replies or len(replies) <= len(run.replies):
+        return [run.failure]
+    return [(probe, reply) for index, (probe, reply) in enumerate(zip(run.probes, replies))
+            if reply.get("error") not in NOT_A_MISTAKE and not judge(probe, reply, replies[:index + 1]).ok]
+
+
+def name_mistakes(function: str, evidence: list[tuple[Probe, dict]]) -> list[Mistake]:
+    """The catalogued mistakes of ``function`` that explain the most of the failed probes in
+    ``evidence`` (a mistake is named on a probe only where its answer differs from the
+    reference's and matches the student's)."""
+    evidence = [(p, r) for p, r in evidence if r.get("error") not in NOT_A_MISTAKE]
+    counts: dict[str, int] = {}
+    for mistake in for_function(function):
+        count = 0
+        for probe, reply in evidence:
+            try:
+                with np.errstate(all="ignore"):
+                    count += explains(mistake, probe, reply)
+            except Exception:  # noqa: BLE001 - a detector must never break grading
+                continue
+        counts[mistake.name] = count
+    return [by_name(name) for name in most_probes(counts)]
