@@ -35,7 +35,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         print(f"error: {folder} is not a folder", file=sys.stderr)
         return 2
-    return run_self_check(folder, html_path=Path(args.html) if args.html else None)
+    try:
+        return run_self_check(folder, html_path=Path(args.html) if args.html else None, function=args.function,
+                              json_path=Path(args.json) if args.json else None)
+    except ValueError as error:  # an unknown --function
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
@@ -139,6 +144,8 @@ def _student_commands(commands) -> None:
     check = commands.add_parser("check", help="the student self-check: run the visible checks on DIR")
     check.add_argument("dir", nargs="?", default=str(paths.EXERCISES), help="folder of exercise modules (default: exercises/)")
     check.add_argument("--html", default=None, help="where to write the feedback report (default: build/feedback.html)")
+    check.add_argument("--function", default=None, metavar="NAME", help="check one function only (e.g. clip_by_norm)")
+    check.add_argument("--json", default=None, metavar="FILE", help="also write the per-function estimate as JSON")
     check.set_defaults(run=_cmd_check)
 
 

@@ -15,6 +15,7 @@ from .engine import SubmissionGrade
 HIDDEN_VISIBILITY = "after_published"
 MAX_TEST_OUTPUT = 2_000
 MAX_PRINTED_OUTPUT = 4_000
+MAX_CALL_OUTPUT = 800
 
 
 def _cap(text: str, limit: int) -> str:
@@ -26,22 +27,34 @@ def mistake_text(test) -> str:
     if test.passed or test.run is None or not test.run.replies:
         return ""
     if test.mistakes:
-        parts = [f"\nLikely mistake ({m.name}): {m.explanation}\nHint: {m.hint}" for m in test.mistakes]
+        parts = [f"\nLikely mistake in {test.function} ({m.name}): {m.explanation}\nHint: {m.hint}"
+                 for m in test.mistakes]
         return "".join(parts)
-    last = test.run.replies[-1]
-    if last.get("error") in ("WorkerFailure", "ModuleProblem", "NotImplementedError"):
-        return ""
-    return "\nNone of the catalogued mistakes matches this output."
+    return ""
+
+
+def printed_text(test) -> str:
+    """What the student's code printed during the failing call (the worker's ``output``)."""
+    failure = test.run.failure if test.run is not None else None
+    text = (failure[1].get("output") or "") if failure else ""
+    return f"\nYour code printed during this call:\n{_cap(text, MAX_CALL_OUTPUT)}" if text.strip() else ""
 
 
 def results_dict(grade: SubmissionGrade) -> dict:
     tests = []
+    named = {t.function for t in grade.tests if t.mistakes}
     for test in grade.tests:
         if test.passed and test.score == test.max_score:
             output = f"{test.description}\nPassed."
+        elif test.passed:  # pending (or pending with partial credit)
+            output = f"{test.description}\nPassed; {test.message}."
         else:
             detail = f"{test.label}\n{test.message}" if test.label else test.message
-            output = f"{test.description}\n{detail}{mistake_text(test)}"
+            none = ""
+            if (test.function not in named and test.run is not None and test.run.replies
+                    and test.run.replies[-1].get("error") not in ("WorkerFailure", "ModuleProblem", "NotImplementedError")):
+                none = "\nNone of the catalogued mistakes matches this output."
+            output = f"{test.description}\n{detail}{mistake_text(test)}{none}{printed_text(test)}"
         tests.append({
             "name": f"{test.function}: {test.name}",
             "score": test.score,
@@ -49,9 +62,12 @@ def results_dict(grade: SubmissionGrade) -> dict:
             "status": "passed" if test.score == test.max_score else "failed",
             "output": _cap(output, MAX_TEST_OUTPUT),
             "visibility": "visible" if test.visibility == "visible" else HIDDEN_VISIBILITY,
-            "tags": [test.function, "main" if test.main else "detail"],
+            "tags": [test.function, "main" if test.main else "detail"]
+                    + ([f"partial credit: {test.partial}"] if test.partial else []),
         })
     summary = [f"Score: {grade.score:g} / {grade.max_score:g}"]
+    partial = dict.fromkeys((t.function, t.partial) for t in grade.tests if t.partial)
+    summary += [f"{function}: partial credit: {mistake}" for function, mistake in partial]
     summary += grade.notes
     if grade.isolation:
         summary.append(f"Your code ran in isolation: {grade.isolation}.")

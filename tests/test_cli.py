@@ -53,7 +53,7 @@ def test_grade_writes_results_and_a_gradebook(graded_class):
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["alice", "bob", "carol", "dave"]
     with open(out / "grades.csv") as handle:
         rows = {r["submission"]: r for r in csv.DictReader(handle)}
-    assert list(next(iter(rows.values()))) == ["submission", *WEIGHTS, "total"]
+    assert list(next(iter(rows.values()))) == ["submission", *WEIGHTS, "total", "notes"]
     assert float(rows["alice"]["total"]) == 100
     assert float(rows["bob"]["clip_by_norm"]) < WEIGHTS["clip_by_norm"][1] and float(rows["bob"]["total"]) > 90
     assert float(rows["carol"]["total"]) == 0

@@ -88,12 +88,18 @@ def type_name(described: Any) -> str:
 
 # --- summaries for messages ----------------------------------------------------------------
 
+class Bare(str):
+    """An argument shown by its name, unquoted: the ``step`` of a schedule's curve label."""
+
+
 def summarize(value: Any) -> str:
-    """A short text for a value: arrays by shape, small ones in full."""
+    """A short text for a value: arrays by shape (as Python writes it), small ones in full."""
+    if isinstance(value, Bare):
+        return str(value)
     if isinstance(value, np.ndarray):
         if value.size <= 6:
             return _nested(value.tolist())
-        return f"({', '.join(map(str, value.shape))}) array"
+        return f"{tuple(value.shape)} array"
     if isinstance(value, Rng):
         return repr(value)
     if isinstance(value, float):
