@@ -18,7 +18,7 @@ from .report.build import CheckLine, attach_plots, group_by_function
 from .report.html import render
 from .runtime.rule import GATED, PENDING, RULE_TEXT, FunctionEstimate
 from .runtime.runner import CheckRun, StudentRunner
-from .runtime.selfcheck import (VISIBLE_FILE, VisibleCheck, estimate, estimate_dict, likely_mistakes,
+from .runtime.selfcheck import (VISIBLE_FILE, VisibleCheck, estimate, estimate_dict, failed_probes, likely_mistakes,
                                 load_visible_checks, mistake_block, printed_output)
 
 NECESSARY = "The grade comes from hidden checks on other, random inputs: passing these is necessary, not enough."
@@ -69,21 +69,25 @@ def format_table(rows: list[tuple[FunctionEstimate, str]], width: int | None = N
     return "\n".join(lines)
 
 
-def function_feedback(checks: list[VisibleCheck], runs: list[CheckRun]) -> dict[str, list[dict]]:
+def function_feedback(checks: list[VisibleCheck], runs: list[CheckRun],
+                      failures: list[list] | None = None) -> dict[str, list[dict]]:
     """``{function: the likely mistakes}``: for each function, the shipped mistakes that
-    explain the most of its failed visible probes (one block per function)."""
-    failures: dict[str, list] = {}
-    for check, run in zip(checks, runs):
+    explain the most of its failed visible probes (one block per function). ``failures``:
+    each check's failed ``(probe, reply)`` pairs (``runtime.selfcheck.failed_probes``);
+    without it, each check's first failure."""
+    pairs: dict[str, list] = {}
+    for index, (check, run) in enumerate(zip(checks, runs)):
         if run.failure:
-            failures.setdefault(check.function, []).append(run.failure)
-    return {function: likely_mistakes(pairs) for function, pairs in failures.items()}
+            pairs.setdefault(check.function, []).extend(failures[index] if failures else [run.failure])
+    return {function: likely_mistakes(found) for function, found in pairs.items()}
 
 
-def self_check_html(folder: Path, checks: list[VisibleCheck], runs: list[CheckRun]) -> str:
+def self_check_html(folder: Path, checks: list[VisibleCheck], runs: list[CheckRun],
+                    failures: list[list] | None = None) -> str:
     """The feedback report of a self-check: every failed function with its plot, the mistakes
     recognised from the answers shipped with the visible checks, and the hints."""
     scored, _ = estimate(checks, runs)
-    named = function_feedback(checks, runs)
+    named = function_feedback(checks, runs, failures)
     shown: set[str] = set()
     lines = []
     for check, run, result in zip(checks, runs, scored):
@@ -117,9 +121,11 @@ def run_self_check(folder: Path, checks_file: Path | None = None, html_path: Pat
     checks = select(load_visible_checks(checks_file or paths.EXERCISES / VISIBLE_FILE), function)
     with StudentRunner(folder) as runner:
         runs = [runner.run(c.module, c.function, c.probes) for c in checks]
+        failures = [failed_probes(lambda p, c=c: runner.ask(c.module, c.function, p), run)
+                    for c, run in zip(checks, runs)]
     rows = summarize_by_function(checks, runs)
     print(format_table(rows))
-    named = function_feedback(checks, runs)
+    named = function_feedback(checks, runs, failures)
     for check, run in zip(checks, runs):
         if run.failure and check.function in named:
             block = mistake_block(check.function, named.pop(check.function))
@@ -129,7 +135,7 @@ def run_self_check(folder: Path, checks_file: Path | None = None, html_path: Pat
         elif run.failure and printed_output(run.failure[1]):
             print(f"\n{check.function}: {check.description}\n" + printed_output(run.failure[1], indent="  "))
     html_path = Path(html_path or paths.REPO / "build" / "feedback.html")
-    write_atomic(html_path, self_check_html(folder, checks, runs))
+    write_atomic(html_path, self_check_html(folder, checks, runs, failures))
     print(f"\nFeedback report with plots: {html_path}")
     result = estimate_dict(checks, runs)
     if json_path is not None:

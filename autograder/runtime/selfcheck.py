@@ -106,3 +106,18 @@ def printed_output(reply: dict | None, limit: int = SHOWN_OUTPUT, indent: str = 
         text = text[:limit] + f"\n... [{len(text) - limit} more characters]"
     body = "\n".join(f"{indent}  | {line}" for line in text.splitlines())
     return f"{indent}Your code printed during this call:\n{body}"
+
+
+def failed_probes(ask, run: CheckRun) -> list[tuple[Probe, dict]]:
+    """Every probe of a failed check that the student gets wrong, with its reply: a check
+    stops at its first failure, so the rest are asked here (with ``ask(probe)``) to name the
+    mistake that explains the most of them."""
+    from .probes import judge
+
+    if run.failure is None:
+        return []
+    if run.failure[1].get("error") in ("NotImplementedError", "ModuleProblem", "WorkerFailure", "Timeout"):
+        return [run.failure]
+    replies = list(run.replies) + [ask(probe) for probe in run.probes[len(run.replies):]]
+    return [(probe, reply) for index, (probe, reply) in enumerate(zip(run.probes, replies))
+            if not judge(probe, reply, replies[:index + 1]).ok]
