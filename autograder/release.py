@@ -88,6 +88,11 @@ necessary, not enough. Submit the four files of `exercises/`: `normalization.py`
 `initialization.py`, `clipping.py` and `schedules.py`.
 """
 
+# How points work: the grader's rule, stated once (``runtime/rule.py``).
+from .runtime.rule import RULE_TEXT  # noqa: E402
+
+STUDENT_README += "\n## How points work\n\n" + RULE_TEXT + "\n"
+
 
 def _copy_python(source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)

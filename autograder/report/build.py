@@ -89,14 +89,18 @@ def group_by_function(lines: list[tuple[str, CheckLine]], estimate: bool = False
 
 
 def choose_plot(section: FunctionSection) -> bytes | None:
-    """The failed probe's plot; failing that (an error or rule check failed), the first
-    probe of any check with the student's reply, so the target is still shown."""
+    """The failed probe's plot (for a schedule, the failed curve with the most steps, so the
+    whole range is drawn); failing that (an error or rule check failed), the first probe of
+    any check with the student's reply, so the target is still shown."""
     runs = [c.run for c in section.checks if c.run is not None]
-    for run in runs:
-        if run.failure:
-            png = plot_for(section.function, *run.failure)
-            if png:
-                return png
+    failures = [run.failure for run in runs if run.failure]
+    curves = [f for f in failures if f[0].kind == "curve"]
+    if curves:
+        failures = sorted(curves, key=lambda f: -len(f[0].expected["steps"])) + failures
+    for failure in failures:
+        png = plot_for(section.function, *failure)
+        if png:
+            return png
     for run in runs:
         for probe, reply in zip(run.probes, run.replies):
             png = plot_for(section.function, probe, reply)
