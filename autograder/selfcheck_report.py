@@ -19,7 +19,7 @@ from .report.html import render
 from .runtime.rule import GATED, PENDING, RULE_TEXT, FunctionEstimate
 from .runtime.runner import CheckRun, StudentRunner
 from .runtime.selfcheck import (VISIBLE_FILE, VisibleCheck, estimate, estimate_dict, failed_probes, likely_mistakes,
-                                load_visible_checks, mistake_block, printed_output)
+                                load_visible_checks, mistake_block, printed_output, stub_reply)
 
 NECESSARY = "The grade comes from hidden checks on other, random inputs: passing these is necessary, not enough."
 
@@ -43,7 +43,7 @@ def summarize_by_function(checks: list[VisibleCheck], runs: list[CheckRun]) -> l
     out = []
     for row in rows:
         mine = replies.get(row.function, [])
-        if mine and all(r.get("error") == "NotImplementedError" for r in mine):
+        if mine and all(stub_reply(r) for r in mine):
             status = "not written yet"
         elif row.function in failures:
             status = failures[row.function]

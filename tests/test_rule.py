@@ -157,7 +157,7 @@ def test_shapes_print_as_python_writes_them_and_step_is_bare():
     from autograder.runtime.probes import Bare, call_label
 
     assert call_label("f", (np.zeros(8), np.zeros((2, 5)))) == "f((8,) array, (2, 5) array)"
-    assert call_label("cosine_decay", (Bare("step"), 10, 1.0)) == "cosine_decay(step, 10, 1.0)"
+    assert call_label("cosine_decay", (Bare("step"), 10, 1.0)) == "cosine_decay(step, 10, 1)"
 
 
 def test_the_students_printed_output_is_shown_capped():

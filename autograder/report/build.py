@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..runtime.runner import CheckRun
+from ..runtime.selfcheck import stub_reply
 from .plots import plot_for
 
 #: Replies that carry no answer from the student's code.
@@ -73,12 +74,12 @@ class FunctionSection:
     def unwritten(self) -> bool:
         """Every call raised the stub's NotImplementedError."""
         replies = self.replies
-        return bool(replies) and all(r.get("error") == "NotImplementedError" for r in replies)
+        return bool(replies) and all(stub_reply(r) for r in replies)
 
     @property
     def answered(self) -> bool:
         """The student's code gave at least one answer (a value, or its own exception)."""
-        return any(r.get("ok") or r.get("error") not in NO_ANSWER for r in self.replies)
+        return any((r.get("ok") or r.get("error") not in NO_ANSWER) and not stub_reply(r) for r in self.replies)
 
 
 def group_by_function(lines: list[tuple[str, CheckLine]], estimate: bool = False) -> list[FunctionSection]:

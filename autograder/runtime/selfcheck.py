@@ -121,3 +121,13 @@ def failed_probes(ask, run: CheckRun) -> list[tuple[Probe, dict]]:
     replies = list(run.replies) + [ask(probe) for probe in run.probes[len(run.replies):]]
     return [(probe, reply) for index, (probe, reply) in enumerate(zip(run.probes, replies))
             if not judge(probe, reply, replies[:index + 1]).ok]
+
+
+def stub_reply(reply: dict) -> bool:
+    """The reply of an unwritten function: NotImplementedError (for a curve, at every step)."""
+    if reply.get("error") == "NotImplementedError":
+        return True
+    items = reply.get("results")
+    if reply.get("ok") and isinstance(items, list) and items:
+        return all(isinstance(i, dict) and i.get("error") == "NotImplementedError" for i in items)
+    return False
