@@ -84,7 +84,7 @@ def test_feedback_says_what_was_called_and_how_it_differed(graded_class):
     failed = [t for t in results["tests"] if t["score"] < t["max_score"]]
     text = "\n".join(t["output"] for t in failed)
     assert "clip_by_norm(" in text and "expected" in text and "got" in text
-    assert "Likely mistake (clip_norm_scales_up)" in text
+    assert "Likely mistake in clip_by_norm (clip_norm_scales_up)" in text
     dave = json.loads((root / "out" / "dave" / "results.json").read_text())
     messages = {t["tags"][0]: t["output"] for t in dave["tests"]}
     assert "normalization.py could not be imported" in messages["batch_norm"]
