@@ -196,3 +196,20 @@ def test_check_one_function(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "cosine_decay" in bad.stderr
     assert "--function $(F)" in (paths.REPO / "Makefile").read_text()
+
+
+def test_the_notebook_preview_uses_the_rule_and_names_the_function(monkeypatch, capsys):
+    """The preview cell never returns credit the grade could withhold (its checks are all
+    visible, so passed ones are pending), and names one likely mistake with its function."""
+    from autograder.runtime import notebook
+    from autograder.runtime.selfcheck import VISIBLE_FILE, load_visible_checks
+
+    checks = load_visible_checks(paths.EXERCISES / VISIBLE_FILE)
+    monkeypatch.setattr(notebook, "load_visible_checks", lambda path: checks)
+    reference = load_mutant("warmup_off_by_one")  # the schedules module with one mistake
+    assert notebook.check_in_notebook("cosine_decay", vars(reference), points=4) == 0
+    shown = capsys.readouterr().out
+    assert "pending: counts once cosine_decay passes its main checks" in shown and "FAIL" not in shown
+    assert notebook.check_in_notebook("linear_warmup", vars(reference), points=4) == 0
+    shown = capsys.readouterr().out
+    assert f"Likely mistake in linear_warmup: {by_name('warmup_off_by_one').explanation}" in shown

@@ -33,7 +33,9 @@ class Mistake:
 #: reproduces the student's answers on every main-check probe of the function (``scoring``).
 #: This is the one place to set it; every other mistake keeps 0. Slips of form (a shape, a
 #: dtype) and missing clamps or holds keep part; conceptual mistakes (wrong axis, wrong
-#: variance, wrong fan) keep nothing. The README's table is generated from this dict.
+#: variance, wrong fan) keep nothing. Only mistakes that fail the main checks need a value: a
+#: mistake that passes them (an edge case) already keeps the points of its other checks.
+#: ``tests/test_rule.py`` checks the README's table against this dict.
 PARTIAL_CREDIT: dict[str, float] = {
     "bnb_dgamma_keepdims": 0.75,          # right values, dgamma shaped (1, D)
     "lnb_dgamma_keepdims": 0.75,          # right values, dgamma shaped (1, D)
@@ -42,7 +44,6 @@ PARTIAL_CREDIT: dict[str, float] = {
     "warmup_no_cap": 0.5,                 # missing hold at base_lr
     "cosine_not_held": 0.5,               # missing hold at min_lr
     "warmup_cosine_no_cap": 0.5,          # missing hold at min_lr
-    "clip_norm_scales_up": 0.5,           # missing clamp of the factor at 1
 }
 
 
