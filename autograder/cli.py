@@ -29,7 +29,7 @@ def _cmd_stubs(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .selfcheck_report import run_self_check
+    from .selfcheck_report import UnknownFunction, run_self_check
 
     folder = Path(args.dir)
     if not folder.is_dir():
@@ -38,7 +38,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     try:
         return run_self_check(folder, html_path=Path(args.html) if args.html else None, function=args.function,
                               json_path=Path(args.json) if args.json else None)
-    except ValueError as error:  # an unknown --function
+    except UnknownFunction as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

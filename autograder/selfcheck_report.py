@@ -43,8 +43,9 @@ def summarize_by_function(checks: list[VisibleCheck], runs: list[CheckRun]) -> l
     out = []
     for row in rows:
         mine = replies.get(row.function, [])
-        if mine and all(stub_reply(r) for r in mine):
-            status = "not written yet"
+        if mine and all(stub_reply(r) for r in mine):  # one line: the stub's own message
+            first = next(r for c, r in zip(checks, runs) if c.function == row.function and not r.passed)
+            status = first.message.removeprefix("at step 0: ")
         elif row.function in failures:
             status = failures[row.function]
         elif row.pending:
@@ -104,13 +105,17 @@ def self_check_html(folder: Path, checks: list[VisibleCheck], runs: list[CheckRu
                   sections, [RULE_TEXT, NECESSARY, *notes], score_label="Estimate from the visible checks")
 
 
+class UnknownFunction(ValueError):
+    """``check --function NAME`` with a name that has no visible checks."""
+
+
 def select(checks: list[VisibleCheck], function: str | None) -> list[VisibleCheck]:
     if function is None:
         return checks
     chosen = [c for c in checks if c.function == function]
     if not chosen:
         names = ", ".join(dict.fromkeys(c.function for c in checks))
-        raise ValueError(f"no visible checks for {function!r}; the functions are: {names}")
+        raise UnknownFunction(f"no visible checks for {function!r}; the functions are: {names}")
     return chosen
 
 

@@ -93,7 +93,7 @@ def test_check_writes_the_report_and_prints_its_path(tmp_path):
     assert f"Feedback report with plots: {target}" in done.stdout
     report = target.read_text()
     assert "data:image/png;base64," not in report  # a stub has no answer to draw
-    assert "Estimate from the visible checks" in report and "not written yet" in report
+    assert "Estimate from the visible checks" in report and "Not written yet" in report
 
 
 def test_check_names_a_mistake_in_the_terminal_too(tmp_path):

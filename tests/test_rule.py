@@ -191,7 +191,7 @@ def test_check_one_function(tmp_path):
                            str(tmp_path / "r.html")], cwd=paths.REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1
     table = done.stdout.split("Feedback report")[0]
-    assert "cosine_decay" in table and "batch_norm" not in table and "not written yet" in table
+    assert "cosine_decay is not implemented yet" in table and "batch_norm" not in table and "at step" not in table
     bad = subprocess.run([sys.executable, "-m", "autograder", "check", "--function", "nope"], cwd=paths.REPO,
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "cosine_decay" in bad.stderr
