@@ -92,7 +92,7 @@ def _section(section: FunctionSection) -> str:
     for check in section.checks:
         pending = check.status == "pending"
         lost = check.points < check.max_points and not pending
-        mark = "⧗" if pending else ("✘" if lost and not check.passed else "✔")
+        mark = "…" if pending else ("✘" if lost and not check.passed else "✔")
         parts.append(f"<div class='check{' failed' if lost and not check.passed else ''}'>"
                      f"<b>{mark} {_e(check.description)}</b> ({check.points:g} / {check.max_points:g})")
         if pending:
