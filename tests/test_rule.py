@@ -213,3 +213,29 @@ def test_the_notebook_preview_uses_the_rule_and_names_the_function(monkeypatch, 
     assert notebook.check_in_notebook("linear_warmup", vars(reference), points=4) == 0
     shown = capsys.readouterr().out
     assert f"Likely mistake in linear_warmup: {by_name('warmup_off_by_one').explanation}" in shown
+
+
+def test_pytest_exercises_names_the_mistake_and_ends_with_the_estimate(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    mistake = by_name("warmup_off_by_one")
+    folder = write_mutant_submission(tmp_path / "sub", mistake)
+    done = subprocess.run([sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider", "-m",
+                           "linear_warmup or cosine_decay"], cwd=paths.REPO, capture_output=True, text=True,
+                          env=dict(os.environ, STABILITY_TARGET=str(folder)), timeout=300)
+    assert done.returncode == 1
+    assert f"Likely mistake in linear_warmup: {mistake.explanation}" in done.stdout and mistake.hint in done.stdout
+    summary = done.stdout.split("estimate from the visible checks")[1]
+    assert re.search(r"cosine_decay\s+0\.00\s+1\.14\s+1\.14\s+visible checks pass; pending", summary), summary
+
+
+def test_grades_csv_says_partial_credit():
+    from autograder.gradebook import gradebook_csv, row_from_results
+
+    results = {"tests": [{"score": 1.5, "tags": ["cosine_decay", "main", "partial credit: cosine_not_held"]},
+                         {"score": 0.5, "tags": ["cosine_decay", "detail", "partial credit: cosine_not_held"]}]}
+    row = row_from_results("ann", results)
+    assert row["cosine_decay"] == 2.0 and row["notes"] == "cosine_decay: partial credit: cosine_not_held"
+    assert gradebook_csv([row]).splitlines()[0].endswith(",total,notes")
