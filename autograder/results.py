@@ -16,6 +16,7 @@ HIDDEN_VISIBILITY = "after_published"
 MAX_TEST_OUTPUT = 2_000
 MAX_PRINTED_OUTPUT = 4_000
 MAX_CALL_OUTPUT = 800
+NO_ANSWER = ("WorkerFailure", "ModuleProblem", "NotImplementedError")
 
 
 def _cap(text: str, limit: int) -> str:
@@ -51,8 +52,8 @@ def results_dict(grade: SubmissionGrade) -> dict:
         else:
             detail = f"{test.label}\n{test.message}" if test.label else test.message
             none = ""
-            if (test.function not in named and test.run is not None and test.run.replies
-                    and test.run.replies[-1].get("error") not in ("WorkerFailure", "ModuleProblem", "NotImplementedError")):
+            last = test.run.replies[-1] if test.run is not None and test.run.replies else None
+            if test.function not in named and last is not None and last.get("error") not in NO_ANSWER:
                 none = "\nNone of the catalogued mistakes matches this output."
             output = f"{test.description}\n{detail}{mistake_text(test)}{none}{printed_text(test)}"
         tests.append({

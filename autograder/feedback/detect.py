@@ -56,10 +56,12 @@ def mutant_answer(mistake: Mistake, probe: Probe) -> Any:
             # is not judged by one lucky draw that happens to pass the 1e-8 tolerance.
             spectrum = probe.kind == "orthogonal"
             answers = []
+            given = request.get("kwargs", {})
             for seed in range(5 if spectrum else 1):
-                kwargs = {**request.get("kwargs", {}), "rng": seed} if "rng" not in request.get("kwargs", {}) else request["kwargs"]
+                kwargs = given if "rng" in given else {**given, "rng": seed}
                 outcome = _outcome(_call(mutant, request["function"], request.get("args", []), kwargs))
-                answers.append([outcome[0], draw_signature(outcome[1], spectrum) if outcome[0] == "value" else outcome[1]])
+                signature = draw_signature(outcome[1], spectrum) if outcome[0] == "value" else outcome[1]
+                answers.append([outcome[0], signature])
             if spectrum and all(a[0] == "value" and a[1] for a in answers):
                 return max(answers, key=lambda a: (not a[1]["orthogonal"], np.nan_to_num(a[1]["error"])))
             return answers[0]

@@ -130,14 +130,12 @@ def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
         targets = np.array([np.ravel(probe.expected[i]) for i in indices])
         features = min(4, targets.shape[1])
         for j in range(features):
-            colour = TARGET if j == 0 else None
             ax.plot(x, targets[:, j], "-", color=TARGET, alpha=1 - 0.2 * j, label="target" if j == 0 else None)
             have = [as_plain(results[i]) if i < len(results) else None for i in indices]
             pts = [(k, float(np.ravel(h)[j])) for k, h in zip(x, have)
                    if isinstance(h, np.ndarray) and h.size == targets.shape[1]]
             if pts:
                 ax.plot(*zip(*pts), "x", color=YOURS, ms=7, alpha=1 - 0.2 * j, label="yours" if j == 0 else None)
-            del colour
         drawn = True
         _title(ax, f"{name} of features 0-{features - 1} after each read")
         ax.set_xlabel("read of the statistic (in step order)")
@@ -226,7 +224,8 @@ def plot_orthogonal(function: str, probe: Probe, reply: dict) -> bytes | None:
     cols = int(np.prod(expected["shape"][1:]))
     gain = float(expected["gain"])
     index = np.arange(1, min(rows, cols) + 1)
-    ax.plot(index, np.zeros(index.shape), "o-", color=TARGET, ms=5, label=f"target: every singular value = gain = {gain:.3g}")
+    ax.plot(index, np.zeros(index.shape), "o-", color=TARGET, ms=5,
+            label=f"target: every singular value = gain = {gain:.3g}")
     if isinstance(got, np.ndarray) and got.size and got.shape[0] == rows and np.isfinite(got).all():
         values = np.linalg.svd(got.reshape(rows, -1), compute_uv=False)
         gap = float(np.abs(values - gain).max())

@@ -30,7 +30,8 @@ RULE_TEXT = (
     "for you, are hidden. A main check earns its points when it passes; every other check earns "
     "its points only once all main checks of its function pass, and until then it shows as "
     "pending. If the main checks fail with a catalogued mistake that has partial credit (and that "
-    "mistake reproduces all your answers), the function earns that share of its points instead, if that is more."
+    "mistake reproduces all your answers), the function earns that share of its points instead, "
+    "if that is more."
 )
 
 

@@ -70,8 +70,7 @@ def estimate_dict(checks: list[VisibleCheck], runs: list[CheckRun]) -> dict:
     return {"estimate": "from the visible checks only; the grade adds the hidden checks",
             "rule": RULE_TEXT,
             "functions": {row.function: row.as_dict() for row in rows},
-            "total": {"earned": round(sum(r.earned for r in rows), 2), "pending": round(sum(r.pending for r in rows), 2),
-                      "available": round(sum(r.available for r in rows), 2)}}
+            "total": {key: round(sum(getattr(r, key) for r in rows), 2) for key in ("earned", "pending", "available")}}
 
 
 def likely_mistakes(failures: list[tuple[Probe, dict]]) -> list[dict]:
