@@ -46,12 +46,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_grade(args: argparse.Namespace) -> int:
     from .collect import SubmissionsError
     from .grading import grade_folder
+    from .runtime.sandbox import IsolationError
 
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
     shard = None
-    if args.shard:
+    if args.shard_count is not None and args.shard != "auto":
+        print("error: --shard-count goes with --shard auto", file=sys.stderr)
+        return 2
+    if args.shard == "auto":
+        from .shards import ShardError, shard_from_env
+
+        try:
+            shard = shard_from_env(os.environ, args.shard_count)
+        except ShardError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    elif args.shard:
         try:
             index, count = (int(v) for v in args.shard.split("/"))
             if not 1 <= index <= count:
@@ -62,8 +74,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             return 2
     try:
         summary = grade_folder(Path(args.submissions), Path(args.out), args.jobs, args.force,
-                               progress=not args.quiet, shard=shard)
-    except SubmissionsError as error:
+                               progress=not args.quiet, shard=shard, isolation=args.isolation)
+    except (SubmissionsError, IsolationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
@@ -100,8 +112,13 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
 
 def _cmd_gradescope_run(args: argparse.Namespace) -> int:
     from .gradescope import run_in_container
+    from .runtime.sandbox import IsolationError
 
-    print(f"wrote {run_in_container(Path(args.root))}")
+    try:
+        print(f"wrote {run_in_container(Path(args.root), args.isolation)}")
+    except IsolationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -160,8 +177,15 @@ def _instructor_commands(commands) -> None:
     grade.add_argument("--jobs", type=int, default=None, help="parallel graders (default: all cores)")
     grade.add_argument("--force", action="store_true", help="regrade submissions that already have results")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--isolation", choices=("sandbox", "uid", "process"), default=None,
+                       help="grade at this isolation level; by default the bubblewrap sandbox, and grading "
+                            "refuses to start where it does not work (uid: a uid of its own and file "
+                            "permissions only, root only; process: no isolation)")
     grade.add_argument("--shard", default=None, metavar="K/N",
-                       help="grade only shard K of N (a stable split by name), for several graders")
+                       help="grade only shard K of N (a stable split by name), for several graders; "
+                            "'auto' takes K and N from a Slurm array or a Kubernetes Indexed Job")
+    grade.add_argument("--shard-count", type=int, default=None, metavar="N",
+                       help="with --shard auto under Kubernetes: the Job's completions")
     grade.set_defaults(run=_cmd_grade)
 
     merge = commands.add_parser("merge", help="merge the gradebooks of several output folders (shards)")
@@ -183,6 +207,8 @@ def _instructor_commands(commands) -> None:
 
     gradescope_run = commands.add_parser("gradescope-run", help="(inside Gradescope) grade ROOT/submission")
     gradescope_run.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    gradescope_run.add_argument("--isolation", choices=("sandbox", "uid", "process"), default=None,
+                                help="by default the sandbox where it works, else a uid of its own (the floor)")
     gradescope_run.set_defaults(run=_cmd_gradescope_run)
 
 

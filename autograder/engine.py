@@ -14,7 +14,8 @@ from typing import Sequence
 
 from .runtime.probes import Probe
 from .runtime.runner import CheckRun, StudentRunner
-from .runtime.sandbox import Limits
+from .runtime.sandbox import Isolation, Limits
+from .runtime.sources import Sources
 from .scoring import TestResult, score_checks
 from .suite.reference import Reference
 from .suite.registry import Check, all_checks, build_probes
@@ -98,18 +99,23 @@ def diagnose(results: list[TestResult], replies: dict[str, list[dict]] | None = 
     return results
 
 
-def grade_submission(folder: Path, name: str | None = None, *, hide: Sequence[Path] = (),
-                     limits: Limits | None = None, level: str = "auto",
-                     checks: Sequence[Check] | None = None, reference: Reference | None = None) -> SubmissionGrade:
-    """Grade the exercise modules in ``folder``; ``name`` (default: the folder's name) seeds
-    the hidden inputs."""
-    folder = Path(folder)
-    name = name or folder.name
+def grade_submission(folder: Path | Sources, name: str | None = None, *, limits: Limits | None = None,
+                     isolation: Isolation | None = None, checks: Sequence[Check] | None = None,
+                     reference: Reference | None = None) -> SubmissionGrade:
+    """Grade the exercise modules in ``folder`` (or ``Sources`` already read); ``name``
+    (default: the folder's name) seeds the hidden inputs. ``isolation``: the run's level
+    (default: the strongest this machine offers)."""
+    if name is None:
+        if isinstance(folder, Sources):
+            raise ValueError("name is required when grading Sources")
+        name = Path(folder).name
     checks = list(checks if checks is not None else all_checks())
     probes = plan(checks, name, reference or Reference())
-    with StudentRunner(folder, hide, limits, level) as runner:
+    with StudentRunner(folder, limits, isolation) as runner:
         runs = execute(runner, checks, probes)
         replies = complete(runner, checks, runs)
-        isolation, output = runner.isolation, runner.output()
+        output = runner.output()
+        notes = list(runner.notes)
+        description = runner.isolation.describe()
     results = score_checks(checks, runs, rubric_credits(checks, runs, replies))
-    return SubmissionGrade(name, diagnose(results, replies), isolation, output)
+    return SubmissionGrade(name, diagnose(results, replies), description, output, notes)

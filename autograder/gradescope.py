@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
-import tempfile
 import zipfile
 from pathlib import Path
 
 from . import paths
 from .atomic import write_atomic
 
-GRADER_REQUIREMENTS = "numpy>=1.26\nmatplotlib>=3.8\n"
+GRADER_REQUIREMENTS = "numpy>=1.26\nmatplotlib>=3.8\nbubblewrap-bin>=0.11.0\n"
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -42,6 +40,9 @@ set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE"
+# Where bubblewrap cannot run (most containers), student code runs as a uid of its own: keep
+# the reference and the hidden checks unreadable to it.
+if [ "$(id -u)" = 0 ]; then chmod -R go-rwx "$HERE"; fi
 exec "${PYTHON:-python3}" -m autograder gradescope-run --root "$ROOT"
 """
 
@@ -97,20 +98,24 @@ def submission_name(root: Path) -> str:
     return "gradescope-submission"
 
 
-def run_in_container(root: Path) -> Path:
-    """Grade ``root/submission`` and write ``root/results/results.json``."""
+def run_in_container(root: Path, isolation: str | None = None) -> Path:
+    """Grade ``root/submission`` and write ``root/results/results.json``.
+
+    The isolation is the sandbox where bubblewrap runs, else (a container that cannot make
+    namespaces) a uid of its own with file permissions only, which ``run_autograder`` sets up
+    by making the source folder private; ``isolation`` names a level instead. The level is in
+    ``results.json``."""
     from .engine import grade_submission
     from .feedback.report import feedback_html
     from .results import results_json
+    from .runtime.sandbox import choose_isolation
+    from .runtime.sources import read_paths
 
     root = Path(root).resolve()
     results_dir = root / "results"
-    with tempfile.TemporaryDirectory(prefix="stability-upload-") as tmp:
-        folder = Path(tmp) / "submission"
-        folder.mkdir()
-        for module, path in find_modules(root / "submission").items():
-            shutil.copyfile(path, folder / f"{module}.py")
-        grade = grade_submission(folder, submission_name(root), hide=[root, paths.REPO])
+    chosen = choose_isolation(isolation, secrets=paths.secret_files(), floor="uid")
+    sources = read_paths(find_modules(root / "submission"), paths.MODULES)
+    grade = grade_submission(sources, submission_name(root), isolation=chosen)
     write_atomic(results_dir / "feedback.html", feedback_html(grade))
     target = results_dir / "results.json"
     write_atomic(target, results_json(grade))

@@ -20,7 +20,7 @@ from .collect import find_submissions, submission_problem
 from .engine import SubmissionGrade, grade_submission
 from .gradebook import write_gradebook
 from .results import results_json
-from .runtime.sandbox import DESCRIPTIONS, Limits, best_level
+from .runtime.sandbox import Isolation, Limits, choose_isolation
 from .scoring import TestResult
 from .suite.reference import Reference
 from .suite.registry import all_checks
@@ -38,8 +38,8 @@ class BatchSummary:
 _STATE: dict = {}
 
 
-def _init_process(hide: list[str], limits: Limits, level: str, feedback: bool = True) -> None:
-    _STATE.update(hide=hide, limits=limits, level=level, feedback=feedback, reference=Reference(),
+def _init_process(limits: Limits, isolation: Isolation, feedback: bool = True) -> None:
+    _STATE.update(limits=limits, isolation=isolation, feedback=feedback, reference=Reference(),
                   checks=all_checks())
 
 
@@ -57,8 +57,8 @@ def _grade_one(task: tuple[str, str]) -> tuple[str, str | None]:
         if problem:
             grade = _unreadable(folder, problem)
         else:
-            grade = grade_submission(folder, folder.name, hide=_STATE["hide"], limits=_STATE["limits"],
-                                     level=_STATE["level"], checks=_STATE["checks"], reference=_STATE["reference"])
+            grade = grade_submission(folder, folder.name, limits=_STATE["limits"], isolation=_STATE["isolation"],
+                                     checks=_STATE["checks"], reference=_STATE["reference"])
         if _STATE["feedback"]:
             from .feedback.report import feedback_html
 
@@ -77,10 +77,13 @@ def in_shard(name: str, index: int, count: int) -> bool:
 
 
 def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, force: bool = False,
-                 progress: bool = True, limits: Limits | None = None, level: str = "auto",
+                 progress: bool = True, limits: Limits | None = None, isolation: str | None = None,
                  feedback: bool = True, shard: tuple[int, int] | None = None) -> BatchSummary:
     """Grade every submission in ``submissions`` into ``out_dir`` (``feedback``: also write
-    ``feedback.html`` with plots for each)."""
+    ``feedback.html`` with plots for each). ``isolation``: a level the instructor named;
+    by default the sandbox, refused (``IsolationError``) where it does not work. The level is
+    decided here, once, before any student code runs."""
+    chosen = choose_isolation(isolation, secrets=paths.secret_files())
     submissions, out_dir = Path(submissions).resolve(), Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     folders = find_submissions(submissions, exclude=(out_dir,))
@@ -93,10 +96,9 @@ def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, forc
             summary.skipped.append(folder.name)
         else:
             pending.append(folder)
-    hide = [str(paths.REPO), str(submissions), str(out_dir)]
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(pending))))
     tasks = [(str(f), str(out_dir)) for f in pending]
-    initargs = (hide, limits or Limits(), level, feedback)
+    initargs = (limits or Limits(), chosen, feedback)
     bar = _progress(len(tasks), progress)
     if jobs == 1:
         _init_process(*initargs)
@@ -118,7 +120,7 @@ def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, forc
             pool.close()
             pool.join()
     summary.gradebook = write_gradebook(out_dir)
-    summary.isolation = DESCRIPTIONS[best_level() if level == "auto" else level]
+    summary.isolation = chosen.describe()
     return summary
 
 

@@ -38,8 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "grader"))  # the trusted grader (never released)
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, Execute,
-                                    GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
+                                    LimitOutput, SaveAutoGrades)
 
 from autograder.nbgrader_grading import IsolatedGrading
 
@@ -47,21 +47,16 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 c.CourseDirectory.root = HERE
 c.CourseDirectory.course_id = "stability-lab"
 
-# Every cell gets at most this long in the student's kernel; a hung cell is interrupted and
-# the rest of the notebook still runs.
-c.Execute.timeout = 30
-# Always grade with our kernel, whatever kernelspec the student's notebook names.
-c.Execute.kernel_name = "python3"
-# A warning on stderr must not zero a correct cell (nbgrader scores any stderr output as 0).
-c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = r"(?i)warn"
 # A test cell the student deleted comes back from the source version.
 c.OverwriteCells.add_missing_cells = True
 
-# The score of every test cell comes from the isolated grader, run after the kernel.
+# No student kernel runs during autograde (nbgrader's Execute is left out on purpose: it would
+# run the notebook with the instructor's rights). The score and output of every test cell
+# come from the isolated grader, which runs the notebook's code in the sandbox. To grade
+# below the sandbox where bubblewrap cannot run: c.IsolatedGrading.isolation = "process".
 c.Autograde.autograde_preprocessors = [
-    Execute, IgnorePattern, IsolatedGrading, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata,
+    IsolatedGrading, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+    CheckCellMetadata,
 ]
 # Hidden tests never reach the feedback.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

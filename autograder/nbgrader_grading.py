@@ -1,7 +1,8 @@
 """The trusted nbgrader preprocessor: grade the notebook's code in the isolated worker.
 
-It runs in nbgrader's own process during ``nbgrader autograde``, after the student's kernel
-has executed the notebook. It assembles the notebook's code cells (solutions and given code,
+It runs in nbgrader's own process during ``nbgrader autograde``. The generated course runs no
+student kernel at all during autograde (no ``Execute``): the notebook's code is only ever run
+by the isolated worker, never with the instructor's rights. It assembles the notebook's code cells (solutions and given code,
 not the test cells) into the exercise module, grades that module with the same checks, worker
 and sandbox as the CLI, and then *replaces* the outputs of every test cell: the feedback text,
 a plot when points were lost, and an ``execute_result`` holding the score as a plain float
@@ -12,17 +13,16 @@ from __future__ import annotations
 
 import base64
 import math
-import tempfile
-from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float
+from traitlets import Float, Unicode
 
 from . import paths
 from .engine import grade_submission
 from .feedback.report import check_line
 from .report.build import FunctionSection, choose_plot
-from .runtime.sandbox import Limits
+from .runtime.sandbox import Limits, choose_isolation
+from .runtime.sources import from_texts
 from .suite.registry import all_checks
 from .suite.weights import WEIGHTS, module_of
 
@@ -66,6 +66,8 @@ class IsolatedGrading(NbGraderPreprocessor):
     """Replace each test cell's output and score with the isolated grader's."""
 
     call_seconds = Float(5.0, help="Wall-clock limit for one call of the student's code").tag(config=True)
+    isolation = Unicode("", help="Grade at this isolation level (sandbox, uid or process); by default the "
+                                 "bubblewrap sandbox, and grading refuses to run where it does not work").tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
@@ -73,14 +75,10 @@ class IsolatedGrading(NbGraderPreprocessor):
         if module not in paths.MODULES:
             return nb, resources
         checks = [c for c in all_checks() if module_of(c.function) == module]
-        # nbgrader runs this in COURSE/autograded/<student>/<assignment>: hide the whole course.
-        notebook_dir = Path(resources.get("metadata", {}).get("path", ".")).resolve()
-        course = notebook_dir.parents[2] if len(notebook_dir.parents) > 2 else notebook_dir
-        with tempfile.TemporaryDirectory(prefix="stability-nbgrader-") as tmp:
-            (Path(tmp) / f"{module}.py").write_text(module_source(nb))
-            grade = grade_submission(Path(tmp), f"nbgrader-{info.get('student', 'student')}",
-                                     hide=[course, paths.REPO],
-                                     limits=Limits(call_seconds=self.call_seconds), checks=checks)
+        isolation = choose_isolation(self.isolation or None, secrets=paths.secret_files())
+        sources = from_texts({module: module_source(nb)}, [module])
+        grade = grade_submission(sources, f"nbgrader-{info.get('student', 'student')}", isolation=isolation,
+                                 limits=Limits(call_seconds=self.call_seconds), checks=checks)
         by_function: dict[str, list] = {}
         for test in grade.tests:
             by_function.setdefault(test.function, []).append(test)

@@ -1,8 +1,9 @@
 """``python -m autograder release OUT_DIR``: the repository students get.
 
 It holds the generated stubs, the visible checks and their runtime (worker, probes,
-tolerances, plots, report), the lessons, a student README, ``requirements.txt`` and a
-``Makefile`` with ``make check``. It holds no solutions, no hidden checks, no mistake
+tolerances, plots, report), the lessons, the contract (``docs/contract.md``), a student
+README, ``requirements.txt``, a ``Makefile`` with ``make check`` and a GitHub Classroom
+workflow (``.github/workflows/classroom.yml``, see :mod:`autograder.classroom`). It holds no solutions, no hidden checks, no mistake
 catalogue and no reference values: ``tests/test_release.py`` searches it for them.
 """
 from __future__ import annotations
@@ -11,6 +12,8 @@ import shutil
 from pathlib import Path
 
 from . import paths
+from .classroom import write_workflow
+from .runtime.selfcheck import VISIBLE_FILE
 from .stubgen import student_files
 
 #: The self-check runtime: every file here imports only these files (and numpy, matplotlib).
@@ -86,6 +89,18 @@ Your code runs in a separate process, so an infinite loop or a crash fails only 
 Your grade comes from hidden checks on other, random inputs: passing the visible checks is
 necessary, not enough. Submit the four files of `exercises/`: `normalization.py`,
 `initialization.py`, `clipping.py` and `schedules.py`.
+
+`docs/contract.md` is the contract: every function's name, parameters, defaults,
+conventions, errors and worked values. Keep the names and signatures exactly as they are.
+
+## GitHub Classroom
+
+If you received this repository from GitHub Classroom, every push runs
+`.github/workflows/classroom.yml`: one step per function, each running that function's
+visible checks (`python -m pytest exercises -m <function>`) and worth its visible points,
+rounded to whole points. The Actions tab shows the score and the failing checks. **That
+score is only the visible-check estimate**, not your grade: your grade comes from the hidden
+checks, run by your instructor on the code you pushed.
 """
 
 # How points work: the grader's rule, stated once (``runtime/rule.py``).
@@ -123,6 +138,10 @@ def build_release(out_dir: Path) -> list[Path]:
         for path in sorted(paths.LESSONS.iterdir()):
             if path.suffix in (".ipynb", ".md") or path.name == "lessonkit.py":
                 shutil.copy2(path, lessons / path.name)
+    docs = out_dir / "docs"
+    docs.mkdir()
+    shutil.copy2(paths.REPO / "docs" / "contract.md", docs / "contract.md")
+    write_workflow(out_dir, (exercises / VISIBLE_FILE).read_text())
     (out_dir / "README.md").write_text(STUDENT_README)
     (out_dir / "requirements.txt").write_text(STUDENT_REQUIREMENTS)
     (out_dir / "Makefile").write_text(STUDENT_MAKEFILE)

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         per_submission, plotting = [], []
         for folder in folders:
             start = time.perf_counter()
-            grade = grade_submission(folder, folder.name, hide=[paths.REPO, root], checks=checks, reference=reference)
+            grade = grade_submission(folder, folder.name, checks=checks, reference=reference)
             graded = time.perf_counter()
             feedback_html(grade)
             per_submission.append(time.perf_counter() - start)

@@ -5,7 +5,7 @@
 """Normalization layers: batch, layer, group and RMS norm, two backward passes, a BatchNorm layer.
 
 Every function takes numpy arrays, computes in float64 and returns new arrays; inputs are
-never modified. The contract is ``../shared/API.md``.
+never modified. The contract is ``docs/contract.md``.
 """
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +61,27 @@ def monkeypatch(module, book):
     book.cells.insert(1, attack)
 
 
+TAG = f"nbattack{os.getpid()}"
+LITTER = [f"/tmp/litter-{TAG}", f"/var/tmp/litter-{TAG}", f"/dev/shm/litter-{TAG}", f"/dev/shm/grader-{TAG}"]
+
+
+def kernel_attack(course: Path):
+    """A notebook whose code, run as the instructor, would mark the course, copy the grader out,
+    wreck the gradebook and leave files behind."""
+    code = (f"import os, shutil\nCOURSE = {str(course)!r}\n"
+            "open(os.path.join(COURSE, 'kernel-ran-as-instructor'), 'w').write('x')\n"
+            f"shutil.copytree(os.path.join(COURSE, 'grader'), {LITTER[3]!r}, dirs_exist_ok=True)\n"
+            "with open(os.path.join(COURSE, 'gradebook.db'), 'r+b') as _db:\n    _db.write(b'wrecked' * 1000)\n")
+
+    def edit(module, book):
+        cell = nbformat.v4.new_code_cell(
+            "for _path in " + repr(LITTER[:3]) + ":\n    try:\n        open(_path, 'w').write('left')\n"
+            "    except OSError:\n        pass\n" + "try:\n" + "".join(f"    {line}\n" for line in code.splitlines())
+            + "except OSError:\n    pass\n")
+        book.cells.insert(1, cell)
+    return edit
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     course = tmp_path_factory.mktemp("nbgrader") / "course"
@@ -72,7 +92,8 @@ def course(tmp_path_factory):
     submit(course, "untouched", fill=False)
     submit(course, "looping", infinite_loop)
     submit(course, "patcher", monkeypatch, fill=False)
-    nbgrader(course, "autograde", ASSIGNMENT, "--Execute.timeout=20")
+    submit(course, "intruder", kernel_attack(course), fill=False)
+    nbgrader(course, "autograde", ASSIGNMENT)
     nbgrader(course, "generate_feedback", ASSIGNMENT)
     nbgrader(course, "export")
     return course
@@ -83,7 +104,7 @@ def scores(course: Path) -> dict[str, dict[str, float]]:
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         result = {}
-        for student in ("correct", "buggy", "untouched", "looping", "patcher"):
+        for student in ("correct", "buggy", "untouched", "looping", "patcher", "intruder"):
             submission = gradebook.find_submission(ASSIGNMENT, student)
             result[student] = {n.name: n.score for n in submission.notebooks}
             result[student]["total"] = submission.score
@@ -93,10 +114,10 @@ def scores(course: Path) -> dict[str, dict[str, float]]:
 def test_the_course_has_the_config_and_four_notebooks(tmp_path):
     build_course(tmp_path)
     config = (tmp_path / "nbgrader_config.py").read_text()
-    for setting in ("c.Execute.timeout", 'c.Execute.kernel_name = "python3"', "c.IgnorePattern.enabled = True",
-                    "c.IgnorePattern.pattern", "c.OverwriteCells.add_missing_cells = True", "ClearHiddenTests",
-                    "IsolatedGrading"):
+    for setting in ("c.OverwriteCells.add_missing_cells = True", "ClearHiddenTests", "IsolatedGrading"):
         assert setting in config
+    autograde = config[config.index("c.Autograde.autograde_preprocessors"):].split("]")[0]
+    assert "IsolatedGrading" in autograde and "Execute" not in autograde
     names = sorted(p.name for p in (tmp_path / "source" / ASSIGNMENT).glob("*.ipynb"))
     assert names == ["clipping.ipynb", "initialization.ipynb", "normalization.ipynb", "schedules.ipynb"]
     points = {}
@@ -126,6 +147,15 @@ def test_the_gradebook_scores_come_from_the_isolated_grader(course):
     assert got["patcher"]["total"] == 0
     assert 0 < got["buggy"]["clipping"] < 14 and got["buggy"]["total"] == 86 + got["buggy"]["clipping"]
     assert got["looping"]["schedules"] == 18 - WEIGHTS["step_decay"][1] and got["looping"]["total"] == 98
+
+
+def test_no_student_kernel_runs_as_the_instructor(course):
+    """The intruder's code ran only in the sandbox: the course is unmarked, the gradebook (read
+    above) intact, the grader not copied out, and nothing left in the shared folders."""
+    got = scores(course)
+    assert got["intruder"]["total"] == 0 and got["correct"]["total"] == 100
+    assert not (course / "kernel-ran-as-instructor").exists()
+    assert [path for path in LITTER if os.path.exists(path)] == []
 
 
 def test_nbgrader_export_writes_the_grades(course):

@@ -20,10 +20,15 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-#: Largest message either side accepts; a bigger one is treated as a broken worker.
-MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+#: Largest message either side accepts; a bigger one is treated as a broken worker. The
+#: largest honest reply (a few hundred thousand float64 draws) is under 8 MiB.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+#: Largest JSON header: honest headers are a few KB; this bounds the objects JSON can make.
+MAX_HEADER_BYTES = 2 * 1024 * 1024
 MAX_ARRAYS = 10_000
 MAX_DEPTH = 32
+#: Array element kinds that may cross: bool, signed and unsigned ints, floats.
+ARRAY_KINDS = "biuf"
 
 
 class ProtocolError(Exception):
@@ -129,12 +134,14 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes:
 def read_message(stream: BinaryIO) -> Any:
     """Read one message from ``stream``; raises ``EOFError`` or ``ProtocolError``."""
     (header_size,) = struct.unpack(">I", _read_exactly(stream, 4))
-    if header_size > MAX_MESSAGE_BYTES:
+    if header_size > MAX_HEADER_BYTES:
         raise ProtocolError("header too large")
     try:
         tree = json.loads(_read_exactly(stream, header_size))
     except (ValueError, UnicodeDecodeError) as error:
         raise ProtocolError(f"header is not JSON: {error}") from None
+    except RecursionError:
+        raise ProtocolError("value nested too deeply") from None
     count = _count_arrays(tree)
     if count > MAX_ARRAYS:
         raise ProtocolError("too many arrays")
@@ -146,10 +153,15 @@ def read_message(stream: BinaryIO) -> Any:
             raise ProtocolError("message too large")
         try:
             array = np.load(io.BytesIO(_read_exactly(stream, size)), allow_pickle=False)
-        except (ValueError, OSError) as error:
+        except (ValueError, OSError, EOFError) as error:
             raise ProtocolError(f"bad array: {error}") from None
-        arrays.append(np.asarray(array))
-    return _decode(tree, arrays)
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in ARRAY_KINDS:
+            raise ProtocolError("an array that is not numeric")
+        arrays.append(array)
+    try:
+        return _decode(tree, arrays)
+    except RecursionError:
+        raise ProtocolError("value nested too deeply") from None
 
 
 def _count_arrays(node: Any) -> int:

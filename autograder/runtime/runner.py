@@ -1,17 +1,23 @@
 """Run checks' probes against one submission, containing every failure of the student's code.
 
-``StudentRunner`` owns the submission's worker. A missing module, an import error, a
-timeout, a crash or a garbled answer becomes a failed reply with a plain message; the worker
-is restarted for the next function, and a function whose worker died is not retried.
+``StudentRunner`` owns the submission's worker. A missing or refused module, an import error,
+a timeout, a crash, a flood or an unreadable answer becomes a failed reply with a plain
+message; the worker is restarted for the next function, and a function whose worker died is
+not retried. A worker that cannot start is retried once at the same level, then every
+remaining check reports it. The submission's whole time is bounded by
+``Limits.submission_seconds``.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
+from ..paths import MODULES
 from .probes import Probe, Verdict, failure_text, judge
-from .sandbox import Limits, Worker, WorkerFailure
+from .sandbox import Isolation, Limits, Worker, WorkerFailure, choose_isolation
+from .sources import Sources, read_folder
 
 
 @dataclass
@@ -34,17 +40,26 @@ class CheckRun:
 
 
 class StudentRunner:
-    """Ask a submission's code the probes' questions, one worker at a time."""
+    """Ask a submission's code the probes' questions, one worker at a time.
 
-    def __init__(self, submission: Path, hide: Sequence[Path] = (), limits: Limits | None = None,
-                 level: str = "auto"):
-        self.submission = Path(submission)
+    ``submission``: a folder holding the modules at its top, or ``Sources`` already read.
+    ``isolation``: the run's level; by default the strongest this machine offers (probed
+    once per process), which suits the student's self-check. Graders pass the level they
+    decided with ``choose_isolation``.
+    """
+
+    def __init__(self, submission: Path | Sources, limits: Limits | None = None,
+                 isolation: Isolation | None = None):
+        self.sources = submission if isinstance(submission, Sources) else read_folder(Path(submission), MODULES)
         self.limits = limits or Limits()
-        self._worker = Worker(self.submission, hide, self.limits, level)
+        self.isolation = isolation or choose_isolation(floor="process")
+        self._worker = Worker(dict(self.sources.files), self.limits, self.isolation)
         self._running = False
         self._module_problems: dict[str, str | None] = {}
         self._broken: dict[str, str] = {}
-        self.isolation = ""
+        self._fatal: str | None = None
+        self._deadline = time.monotonic() + self.limits.submission_seconds
+        self.notes: list[str] = []
 
     def __enter__(self) -> "StudentRunner":
         return self
@@ -56,31 +71,46 @@ class StudentRunner:
         self._worker.close()
         self._running = False
 
+    @property
+    def received_bytes(self) -> int:
+        return self._worker.received
+
     def _ensure_worker(self) -> None:
-        if not self._running:
-            self._worker.close()
-            self._worker.start()
-            self.isolation = self._worker.isolation
-            self._running = True
+        """Start the worker if it is not running: a start that fails is tried once more at
+        the same level, then the failure is this submission's, for every later check."""
+        if self._fatal:
+            raise WorkerFailure("sandbox", self._fatal)
+        if time.monotonic() > self._deadline:
+            self._fatal = (f"the submission used up its time budget of {self.limits.submission_seconds:g} s; "
+                           "the remaining checks were not run")
+            self.notes.append(self._fatal)
+            raise WorkerFailure("budget", self._fatal)
+        if self._running:
+            return
+        for attempt in (1, 2):
+            try:
+                self._worker.start()
+                self._running = True
+                return
+            except WorkerFailure as failure:
+                if failure.kind not in ("sandbox", "timeout", "died", "protocol") or attempt == 2:
+                    self._fatal = f"the sandbox could not start a worker for this submission: {failure.message}"
+                    self.notes.append(self._fatal)
+                    raise WorkerFailure("sandbox", self._fatal) from None
 
     def output(self) -> str:
         return self._worker.output()
 
     def module_problem(self, module: str) -> str | None:
-        """Why ``module`` cannot be graded (missing, fails to import), or None."""
+        """Why ``module`` cannot be graded (missing, refused, fails to import), or None."""
         if module not in self._module_problems:
-            self._module_problems[module] = self._import(module)
+            self._module_problems[module] = self.sources.problems.get(module) or self._import(module)
         return self._module_problems[module]
 
     def _import(self, module: str) -> str | None:
-        path = self.submission / f"{module}.py"
-        if path.is_symlink():
-            return f"{module}.py is a symbolic link; submit the file itself"
-        if not path.is_file():
-            return f"{module}.py is missing from the submission"
         try:
             self._ensure_worker()
-            reply = self._worker.request({"op": "import", "module": module}, self.limits.import_seconds,
+            reply = self._worker.request({"op": "import", "module": module}, self._seconds(self.limits.import_seconds),
                                          f"the import of {module}.py")
         except WorkerFailure as failure:
             self._running = False
@@ -88,6 +118,10 @@ class StudentRunner:
         if not reply.get("ok"):
             return f"{module}.py could not be imported: {failure_text(reply)}"
         return None
+
+    def _seconds(self, limit: float) -> float:
+        """A request's limit, cut to what is left of the submission's budget."""
+        return max(0.0, min(limit, self._deadline - time.monotonic()))
 
     def ask(self, module: str, function: str, probe: Probe) -> dict:
         """The worker's reply to one probe, or a failed reply that says what went wrong."""
@@ -98,11 +132,15 @@ class StudentRunner:
             return {"ok": False, "error": "WorkerFailure", "message": self._broken[function]}
         try:
             self._ensure_worker()
-            return self._worker.request(probe.request, self.limits.call_seconds, function)
+            return self._worker.request(probe.request, self._seconds(self.limits.call_seconds), function)
         except WorkerFailure as failure:
             self._running = False
-            self._broken[function] = failure.message
-            return {"ok": False, "error": "WorkerFailure", "message": failure.message}
+            message = failure.message
+            if failure.kind == "timeout" and time.monotonic() >= self._deadline:
+                message = (f"the submission used up its time budget of {self.limits.submission_seconds:g} s "
+                           f"while running {function}")
+            self._broken[function] = message
+            return {"ok": False, "error": "WorkerFailure", "message": message}
 
     def run(self, module: str, function: str, probes: list[Probe]) -> CheckRun:
         """Ask every probe in turn and stop at the first one that fails."""
@@ -115,7 +153,10 @@ def run_probes(ask: Callable[[Probe], dict], probes: list[Probe]) -> CheckRun:
     for probe in probes:
         reply = ask(probe)
         replies.append(reply)
-        verdict = judge(probe, reply, replies)
+        try:
+            verdict = judge(probe, reply, replies)
+        except Exception as error:  # noqa: BLE001 - an answer the judge cannot read fails its check
+            verdict = Verdict(False, f"unreadable answer ({type(error).__name__} while judging it)")
         if not verdict.ok:
             return CheckRun(False, verdict.message, probe.label, verdict, probes, replies)
     return CheckRun(True, "", "", None, probes, replies)

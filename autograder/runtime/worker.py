@@ -1,22 +1,27 @@
 """The worker: the only process that imports and runs a submission's code.
 
-Started by ``sandbox.Worker`` as ``python -I -B worker.py CONFIG_JSON``. It sets up its own
-confinement while it is still trusted, then answers requests until its input closes:
+The sandbox (``sandbox.py``) starts it as ``python -I -B worker.py LIMITS_JSON`` inside its
+confinement, with the request channel on standard input and the reply channel on standard
+output. While it is still trusted it:
 
-1. read the submission's ``.py`` files into memory;
-2. if asked (``hide``), cover the grader's secrets with empty tmpfs mounts (it runs inside
-   fresh mount and PID namespaces made by ``unshare``), re-exposing only the Python install;
-3. lock those mounts (a nested user namespace) or drop to an unprivileged uid;
-4. set resource limits, write the submission into a fresh working folder, import numpy;
-5. serve ``import``, ``call`` and ``session`` requests over the protocol's file descriptors.
+1. moves the two channels to fresh descriptors, so the student's ``print`` cannot write into
+   them (its output goes to standard error, which the grader captures and caps);
+2. sets its resource limits and imports numpy and everything it needs itself, before any
+   student file exists, so no submission can shadow a module the worker uses;
+3. says hello, then receives the submission's modules as text (``install``) and writes them to
+   its private working folder, which only then joins ``sys.path``;
+4. serves ``import``, ``call``, ``map`` and ``session`` requests until its input closes.
 
-Everything it sends back is plain data (see ``protocol.py``). The grader trusts none of it:
-student code runs in this process and may rewrite any of this module's objects.
+Everything it sends back is plain data (see ``protocol.py``), with the call's captured
+``print`` output. The grader trusts none of it: student code runs in this process and may
+rewrite any of this module's objects.
 """
 from __future__ import annotations
 
-import ctypes
+import contextlib
 import importlib
+import inspect
+import io
 import json
 import os
 import resource
@@ -26,117 +31,24 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 if __package__:  # imported as part of the runtime package (the in-notebook preview)
     from . import protocol
-else:  # run as a script by the sandbox: import the protocol by path, before student code exists
+else:  # run as a script in the sandbox: import the protocol by path, before student code exists
     sys.path.insert(0, HERE)
     import protocol  # noqa: E402
 
     sys.path.remove(HERE)
 
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_RDONLY, MS_REMOUNT = 2, 4, 4096, 16384, 1, 32
-CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
-PR_SET_NO_NEW_PRIVS = 38
-MAX_SOURCE_BYTES = 1 << 20
+import numpy as np  # noqa: E402  (loaded before any student file exists)
+import numpy.linalg  # noqa: E402,F401
+import numpy.random  # noqa: E402,F401
 
-
-def _libc():
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
-    return libc
-
-
-def _mount(source, target, fstype, flags, data=None):
-    if _libc().mount(source and source.encode(), target.encode(),
-                     fstype and fstype.encode(), flags, data and data.encode()) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
-
-
-def _needs_reexpose(path: str) -> str | None:
-    """The highest ancestor of ``path`` that others cannot traverse (``/root`` is 0700)."""
-    parts = os.path.abspath(path).split(os.sep)
-    for depth in range(2, len(parts)):
-        ancestor = os.sep.join(parts[:depth])
-        if ancestor and not os.stat(ancestor).st_mode & 0o001:
-            return ancestor
-    return None
-
-
-def _hide_paths(hide: list[str], keep: list[str]) -> None:
-    """Cover each path of ``hide`` with an empty tmpfs; keep the ``keep`` folders reachable."""
-    staging = next(d for d in ("/mnt", "/media", "/srv", "/opt") if os.path.isdir(d) and d not in hide)
-    _mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    rescued = []
-    for index, path in enumerate(keep):
-        covered_by_hide = any(path == h or path.startswith(h.rstrip("/") + "/") for h in hide)
-        closed = _needs_reexpose(path)
-        if covered_by_hide or closed:
-            stage = f"{staging}/{index}"
-            os.mkdir(stage)
-            _mount(path, stage, None, MS_BIND | MS_REC)
-            rescued.append((stage, path))
-            if closed and closed not in hide:
-                hide = hide + [closed]
-    for path in sorted(set(hide), key=len):
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=755")
-    for stage, path in rescued:
-        os.makedirs(path, exist_ok=True)
-        _mount(stage, path, None, MS_BIND | MS_REC)
-        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
-
-
-def _confine(config: dict) -> str:
-    """Apply the isolation the grader asked for; returns the working folder."""
-    sources = {}
-    submission = config["submission"]
-    for name in sorted(os.listdir(submission)):
-        path = os.path.join(submission, name)
-        # Never follow a link: it could point at the grader's own files.
-        if name.endswith(".py") and not name.startswith(".") and not os.path.islink(path) and os.path.isfile(path):
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb") as handle:
-                sources[name] = handle.read(MAX_SOURCE_BYTES)
-    if config.get("hide"):
-        keep = sorted({sys.prefix, sys.base_prefix, *[p for p in sys.path if p.endswith("-packages")]})
-        _hide_paths(list(config["hide"]), keep)
-    workdir = config["workdir"]
-    os.makedirs(workdir, exist_ok=True)
-    for name, data in sources.items():
-        with open(os.path.join(workdir, name), "wb") as handle:
-            handle.write(data)
-    uid = config.get("uid")
-    if uid is not None:
-        os.chown(workdir, uid, uid)
-        for name in sources:
-            os.chown(os.path.join(workdir, name), uid, uid)
-        os.chmod(workdir, 0o700)
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-    elif config.get("hide"):
-        # Without a uid to drop to, a nested user namespace locks the mounts above:
-        # they can no longer be unmounted to reveal what they cover.
-        if _libc().unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
-            raise OSError(ctypes.get_errno(), "could not lock the mounts")
-    _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    limits = config.get("limits", {})
-    for name, value in (("RLIMIT_AS", limits.get("memory_bytes")),
-                        ("RLIMIT_NPROC", limits.get("processes")),
-                        ("RLIMIT_FSIZE", limits.get("file_bytes")),
-                        ("RLIMIT_CORE", 0),
-                        ("RLIMIT_NOFILE", 256)):
-        if value is not None:
-            resource.setrlimit(getattr(resource, name), (value, value))
-    os.chdir(workdir)
-    return workdir
+#: Most characters of a call's printed output sent back with its reply.
+OUTPUT_CHARS = 2000
 
 
 # --- describing answers as plain data ------------------------------------------------------
 
 def describe(value, depth: int = 0) -> dict:
     """What the student's code returned, as plain data with its exact type."""
-    import numpy as np
-
     kind = type(value)
     if depth > 4:
         return {"kind": "other", "type": kind.__name__}
@@ -157,8 +69,6 @@ def describe(value, depth: int = 0) -> dict:
 
 def _plain(value):
     """Call arguments back to wire values, so the grader can see whether they changed."""
-    import numpy as np
-
     if isinstance(value, np.ndarray):
         return np.array(value, copy=True).view(np.ndarray) if value.dtype.kind in "biuf" else None
     if isinstance(value, (list, tuple)):
@@ -190,8 +100,6 @@ def _with_oracles(module, oracles: dict):
     arguments the grader foresaw, so one mistake is not charged twice. Other arguments go to
     the student's own helper.
     """
-    import inspect
-
     saved = {}
     for name, table in oracles.items():
         original = getattr(module, name, None)
@@ -218,8 +126,6 @@ def _with_oracles(module, oracles: dict):
     return saved
 
 
-# --- serving -------------------------------------------------------------------------------
-
 def serve(inbox, outbox, workdir: str) -> None:
     modules: dict = {}
 
@@ -234,25 +140,63 @@ def serve(inbox, outbox, workdir: str) -> None:
         except EOFError:
             return
         op = request.get("op")
+        printed = _CappedText(OUTPUT_CHARS)
         try:
-            if op == "import":
-                load(request["module"])
-                reply = {"ok": True}
-            elif op == "call":
-                reply = _call(load(request["module"]), request)
-            elif op == "map":
-                reply = _map(load(request["module"]), request, workdir)
-            elif op == "session":
-                reply = _session(load(request["module"]), request, workdir)
-            else:
-                reply = {"ok": False, "error": "ProtocolError", "message": f"unknown op {op!r}"}
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                if op == "install":
+                    reply = _install(request, workdir)
+                elif op == "import":
+                    load(request["module"])
+                    reply = {"ok": True}
+                elif op == "call":
+                    reply = _call(load(request["module"]), request)
+                elif op == "map":
+                    reply = _map(load(request["module"]), request, workdir)
+                elif op == "session":
+                    reply = _session(load(request["module"]), request, workdir)
+                else:
+                    reply = {"ok": False, "error": "ProtocolError", "message": f"unknown op {op!r}"}
         except BaseException as exc:  # noqa: BLE001 - every student failure is reported
             reply = _error(exc, workdir)
+        if printed.text:
+            reply["output"] = printed.text
+        if "seq" in request:
+            reply["seq"] = request["seq"]
         try:
             protocol.write_message(outbox, reply)
         except protocol.ProtocolError as exc:
             protocol.write_message(outbox, {"ok": False, "error": "UnsupportedAnswer",
                                             "message": str(exc)})
+
+
+class _CappedText(io.TextIOBase):
+    """A text stream that keeps the first ``limit`` characters written to it."""
+
+    def __init__(self, limit: int):
+        self.limit, self.text, self.dropped = limit, "", False
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        room = self.limit - len(self.text)
+        self.text += text[:max(room, 0)]
+        if len(text) > room and not self.dropped:
+            self.dropped = True
+            self.text += "\n[output truncated]"
+        return len(text)
+
+
+def _install(request: dict, workdir: str) -> dict:
+    """Write the submission's modules (text, chosen by the grader) and put them on the path."""
+    if workdir in sys.path:
+        return {"ok": False, "error": "ProtocolError", "message": "the submission is already installed"}
+    for name, text in request["files"].items():
+        if os.path.basename(name) != name or not name.endswith(".py"):
+            return {"ok": False, "error": "ProtocolError", "message": f"bad module name {name!r}"}
+        with open(os.path.join(workdir, name), "w", encoding="utf-8") as handle:
+            handle.write(text)
+    sys.path.insert(0, workdir)
+    importlib.invalidate_caches()
+    return {"ok": True}
 
 
 def _call(module, request: dict) -> dict:
@@ -314,32 +258,88 @@ def _session(module, request: dict, workdir: str) -> dict:
     return {"ok": True, "results": results}
 
 
-def _close_quietly(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass
+def _confine(limits: dict) -> str:
+    """Set the resource limits and make the private working folder; returns it."""
+    for name, value in (("RLIMIT_AS", limits.get("memory_bytes")),
+                        ("RLIMIT_NPROC", limits.get("processes")),
+                        ("RLIMIT_FSIZE", limits.get("file_bytes")),
+                        ("RLIMIT_CORE", 0),
+                        ("RLIMIT_NOFILE", 256)):
+        if value is not None:
+            resource.setrlimit(getattr(resource, name), (value, value))
+    workdir = limits["workdir"]
+    os.makedirs(workdir, mode=0o700, exist_ok=True)
+    os.chdir(workdir)
+    return os.path.realpath(workdir)
+
+
+def _channels():
+    """The request and reply streams, moved off descriptors 0 and 1. Descriptor 0 becomes
+    /dev/null and descriptor 1 a copy of 2, so stray output lands in the captured stderr."""
+    inbox = os.fdopen(os.dup(0), "rb", buffering=0)
+    outbox = os.fdopen(os.dup(1), "wb", buffering=0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    for fd in (inbox.fileno(), outbox.fileno()):
+        os.set_inheritable(fd, False)
+    return inbox, outbox
+
+
+def _watch_lifeline(fd: int, everything: bool) -> None:
+    """End the whole submission when the grader goes away, whatever its code is doing.
+
+    The grader holds the write end of the pipe ``fd`` and never writes: end-of-file means it
+    died. A thread then kills every process this one may signal (``everything``: in the
+    sandbox's own PID namespace, or of the worker's own uid) or its process group, then exits.
+    The functions it needs are bound now, before any student code could replace them."""
+    import signal
+    import threading
+
+    read, kill, killpg, exit_ = os.read, os.kill, os.killpg, os._exit
+
+    def watch() -> None:
+        try:
+            while read(fd, 1):
+                pass
+        except OSError:
+            pass
+        try:
+            if everything:
+                kill(-1, signal.SIGKILL)
+            else:
+                killpg(0, signal.SIGKILL)
+        finally:
+            exit_(70)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
 def main() -> None:
+    inbox, outbox = _channels()
     config = json.loads(sys.argv[1])
-    inbox = os.fdopen(config["in_fd"], "rb", buffering=0)
-    outbox = os.fdopen(config["out_fd"], "wb", buffering=0)
+    if config.get("lifeline") is not None:
+        _watch_lifeline(config["lifeline"], config.get("kill_everything", False))
     try:
         workdir = _confine(config)
-        sys.path[:] = [workdir] + [p for p in sys.path if p not in ("", ".", workdir)]
-        import numpy  # noqa: F401  (loaded before student code, under the limits)
-        import numpy.linalg  # noqa: F401
-        import numpy.random  # noqa: F401
     except BaseException as exc:  # noqa: BLE001
         protocol.write_message(outbox, {"ok": False, "error": "SandboxError",
                                         "message": f"{type(exc).__name__}: {exc}"})
         return
     # A process forked by student code must not speak for the worker: close its channel.
-    os.register_at_fork(after_in_child=lambda: (_close_quietly(config["in_fd"]), _close_quietly(config["out_fd"])))
-    protocol.write_message(outbox, {"ok": True, "ready": True, "uid": os.getuid(),
-                                    "pid": os.getpid()})
+    os.register_at_fork(after_in_child=lambda: (_close_quietly(inbox.fileno()), _close_quietly(outbox.fileno())))
+    protocol.write_message(outbox, {"ok": True, "ready": True, "uid": os.getuid(), "pid": os.getpid(),
+                                    "limits": {name: resource.getrlimit(getattr(resource, name))[0]
+                                               for name in ("RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_FSIZE")}})
     serve(inbox, outbox, workdir)
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":
