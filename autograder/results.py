@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from .engine import SubmissionGrade
+from .runtime.probes import reply_output
 
 #: Gradescope visibility of the hidden checks' results: shown once grades are published.
 HIDDEN_VISIBILITY = "after_published"
@@ -37,7 +38,7 @@ def mistake_text(test) -> str:
 def printed_text(test) -> str:
     """What the student's code printed during the failing call (the worker's ``output``)."""
     failure = test.run.failure if test.run is not None else None
-    text = (failure[1].get("output") or "") if failure else ""
+    text = reply_output(failure[1]) if failure else ""
     return f"\nYour code printed during this call:\n{_cap(text, MAX_CALL_OUTPUT)}" if text.strip() else ""
 
 

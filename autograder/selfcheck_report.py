@@ -16,6 +16,7 @@ from . import paths
 from .atomic import write_atomic
 from .report.build import CheckLine, attach_plots, group_by_function
 from .report.html import render
+from .runtime.probes import reply_output
 from .runtime.rule import GATED, PENDING, RULE_TEXT, FunctionEstimate
 from .runtime.runner import CheckRun, StudentRunner
 from .runtime.selfcheck import (VISIBLE_FILE, VisibleCheck, estimate, estimate_dict, failed_probes, likely_mistakes,
@@ -98,7 +99,7 @@ def self_check_html(folder: Path, checks: list[VisibleCheck], runs: list[CheckRu
         message = GATED.format(function=check.function) if result.status == PENDING else run.message
         lines.append((check.function, CheckLine(check.name, check.description, result.score, check.points, run.passed,
                                                 run.label, message, mistakes, run, status=result.status,
-                                                output=(run.failure[1].get("output") or "") if run.failure else "")))
+                                                output=reply_output(run.failure[1]) if run.failure else "")))
     sections = group_by_function(lines, estimate=True)
     notes = attach_plots(sections)
     return render("Stability Lab self-check", f"visible checks on {folder} (an estimate: the grade adds hidden checks)",

@@ -239,3 +239,21 @@ def test_grades_csv_says_partial_credit():
     row = row_from_results("ann", results)
     assert row["cosine_decay"] == 2.0 and row["notes"] == "cosine_decay: partial credit: cosine_not_held"
     assert gradebook_csv([row]).splitlines()[0].endswith(",total,notes")
+
+
+def test_what_the_students_code_printed_reaches_check_and_grade(tmp_path, capsys):
+    """The worker's ``output`` for the failing call, in the terminal and in results.json."""
+    from autograder.engine import grade_submission
+    from autograder.results import results_dict
+    from autograder.selfcheck_report import run_self_check
+
+    folder = write_mutant_submission(tmp_path / "printer", by_name("cosine_not_held"))
+    path = folder / "schedules.py"
+    path.write_text(path.read_text().replace('    t = step\n', '    t = step\n    print("debug: t =", t)\n'))
+    assert 'print("debug: t ="' in path.read_text()
+    run_self_check(folder, html_path=tmp_path / "r.html", function="cosine_decay")
+    shown = capsys.readouterr().out
+    assert "Your code printed during this call:" in shown and "debug: t =" in shown
+    assert "debug: t =" in (tmp_path / "r.html").read_text()
+    results = results_dict(grade_submission(folder, "printer"))
+    assert any("Your code printed during this call:\ndebug: t =" in t["output"] for t in results["tests"])

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from ..runtime.mistakes import answer_is_right, answer_matches, rule_kind
-from ..runtime.probes import Probe, judge
+from ..runtime.probes import Probe, judge_safely
 from .catalogue import Mistake, for_function
 from .detect import NOT_A_MISTAKE, mutant_answer
 
@@ -35,7 +35,7 @@ def reproduces(mistake: Mistake, probes: Sequence[Probe], replies: Sequence[dict
                 if not answer_matches(probe, answer, reply):
                     return False
                 continue
-        if right and not judge(probe, reply, list(replies[:index + 1])).ok:
+        if right and not judge_safely(probe, reply, list(replies[:index + 1])).ok:
             return False
     return True
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..runtime.mistakes import answer_is_right, answer_matches, draw_signature, most_probes, rule_kind
-from ..runtime.probes import Probe, judge
+from ..runtime.probes import Probe, judge_safely
 from ..runtime.runner import CheckRun
 from ..runtime.protocol import copy_args, resolve_args
 from ..suite.reference import play_session, to_plain
@@ -103,7 +103,7 @@ def failed_probes(run: CheckRun, replies: list[dict] | None = None) -> list[tupl
     if not replies or len(replies) <= len(run.replies):
         return [run.failure]
     return [(probe, reply) for index, (probe, reply) in enumerate(zip(run.probes, replies))
-            if reply.get("error") not in NOT_A_MISTAKE and not judge(probe, reply, replies[:index + 1]).ok]
+            if reply.get("error") not in NOT_A_MISTAKE and not judge_safely(probe, reply, replies[:index + 1]).ok]
 
 
 def name_mistakes(function: str, evidence: list[tuple[Probe, dict]]) -> list[Mistake]:

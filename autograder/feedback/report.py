@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..engine import SubmissionGrade
 from ..report.build import CheckLine, attach_plots, group_by_function
 from ..report.html import render
+from ..runtime.probes import reply_output
 from ..runtime.rule import RULE_TEXT
 
 #: Plots per report: they go to the functions that lost the most points and gave an answer
@@ -18,7 +19,7 @@ def mistake_dicts(mistakes) -> list[dict]:
 def check_line(test) -> CheckLine:
     """A graded check as a report line (the printed output of its failing call included)."""
     failure = test.run.failure if test.run is not None else None
-    output = (failure[1].get("output") or "") if failure else ""
+    output = reply_output(failure[1]) if failure else ""
     return CheckLine(test.name, test.description, test.score, test.max_score, test.passed, test.label, test.message,
                      mistake_dicts(test.mistakes), test.run, status=test.status, output=output, partial=test.partial)
 

@@ -344,6 +344,20 @@ def judge(probe: Probe, reply: dict, replies: list[dict]) -> Verdict:
     raise ValueError(f"unknown probe kind {kind!r}")
 
 
+def judge_safely(probe: Probe, reply: dict, replies: list[dict]) -> Verdict:
+    """``judge``, with an answer it cannot read (a forged reply) failing like any wrong one."""
+    try:
+        return judge(probe, reply, replies)
+    except Exception as error:  # noqa: BLE001 - an unreadable answer fails its check
+        return Verdict(False, f"unreadable answer ({type(error).__name__} while judging it)")
+
+
+def reply_output(reply: Any) -> str:
+    """The text the student's code printed during a call (``reply["output"]``), or ""."""
+    text = reply.get("output") if isinstance(reply, dict) else None
+    return text if isinstance(text, str) else ""
+
+
 def _same_data(before: Any, after: Any) -> bool:
     if isinstance(before, np.ndarray):
         return isinstance(after, np.ndarray) and before.shape == after.shape and bool(

@@ -97,8 +97,10 @@ def mistake_block(function: str, mistakes: list, indent: str = "") -> str:
 
 def printed_output(reply: dict | None, limit: int = SHOWN_OUTPUT, indent: str = "") -> str:
     """What the student's code printed during the failing call (stdout and stderr), capped."""
-    text = (reply or {}).get("output") or ""
-    if not isinstance(text, str) or not text.strip():
+    from .probes import reply_output
+
+    text = reply_output(reply)
+    if not text.strip():
         return ""
     text = text.rstrip("\n")
     if len(text) > limit:
@@ -111,7 +113,7 @@ def failed_probes(ask, run: CheckRun) -> list[tuple[Probe, dict]]:
     """Every probe of a failed check that the student gets wrong, with its reply: a check
     stops at its first failure, so the rest are asked here (with ``ask(probe)``) to name the
     mistake that explains the most of them."""
-    from .probes import judge
+    from .probes import judge_safely
 
     if run.failure is None:
         return []
@@ -119,7 +121,7 @@ def failed_probes(ask, run: CheckRun) -> list[tuple[Probe, dict]]:
         return [run.failure]
     replies = list(run.replies) + [ask(probe) for probe in run.probes[len(run.replies):]]
     return [(probe, reply) for index, (probe, reply) in enumerate(zip(run.probes, replies))
-            if not judge(probe, reply, replies[:index + 1]).ok]
+            if not judge_safely(probe, reply, replies[:index + 1]).ok]
 
 
 def stub_reply(reply: dict) -> bool:
