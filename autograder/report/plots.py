@@ -337,7 +337,10 @@ def plot_values(function: str, probe: Probe, reply: dict) -> bytes | None:
         ax.bar(positions + 0.2, have[: want.size], 0.4, color=YOURS, label="yours")
     _title(ax, f"{probe.label[:70]}")
     ax.set_xlabel("entry")
-    _integer_ticks(ax.xaxis)
+    if want.size <= 12:
+        ax.set_xticks(positions)
+    else:
+        _integer_ticks(ax.xaxis)
     ax.legend(fontsize=LEGEND_SIZE)
     return _png(fig)
 
