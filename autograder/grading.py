@@ -83,9 +83,12 @@ def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, forc
     ``feedback.html`` with plots for each). ``isolation``: a level the instructor named;
     by default the sandbox, refused (``IsolationError``) where it does not work. The level is
     decided here, once, before any student code runs."""
-    chosen = choose_isolation(isolation, secrets=paths.secret_files())
     submissions, out_dir = Path(submissions).resolve(), Path(out_dir).resolve()
+    # At the uid level a worker could read whatever other users may: classmates' work too.
+    chosen = choose_isolation(isolation, secrets=(*paths.secret_files(), str(submissions)))
     out_dir.mkdir(parents=True, exist_ok=True)
+    if chosen.level == "uid":
+        os.chmod(out_dir, 0o700)
     folders = find_submissions(submissions, exclude=(out_dir,))
     if shard is not None:
         folders = [f for f in folders if in_shard(f.name, *shard)]
