@@ -56,13 +56,17 @@ def _cmd_stubs(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .selfcheck_report import run_self_check
+    from .selfcheck_report import UnknownFunction, run_self_check
 
     folder = Path(args.dir)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
     html = _file_target(Path(args.html), "--html") if args.html else None
-    return run_self_check(folder, html_path=html)
+    json_path = _file_target(Path(args.json), "--json") if args.json else None
+    try:
+        return run_self_check(folder, html_path=html, function=args.function, json_path=json_path)
+    except UnknownFunction as error:
+        raise UsageError(str(error)) from None
 
 
 def _parse_shard(text: str | None, count: int | None = None) -> tuple[int, int] | None:
@@ -206,6 +210,8 @@ def _student_commands(commands) -> None:
     check = commands.add_parser("check", help="the student self-check: run the visible checks on DIR")
     check.add_argument("dir", nargs="?", default=str(paths.EXERCISES), help="folder of exercise modules (default: exercises/)")
     check.add_argument("--html", default=None, help="where to write the feedback report (default: build/feedback.html)")
+    check.add_argument("--function", default=None, metavar="NAME", help="check one function only (e.g. clip_by_norm)")
+    check.add_argument("--json", default=None, metavar="FILE", help="also write the per-function estimate as JSON")
     check.set_defaults(run=_cmd_check)
 
 

@@ -49,13 +49,53 @@ def execute(runner: StudentRunner, checks: Sequence[Check], probes: list[list[Pr
     return [runner.run(module_of(c.function), c.function, p) for c, p in zip(checks, probes)]
 
 
-def diagnose(results: list[TestResult]) -> list[TestResult]:
-    """Name the catalogued mistakes behind each failed check (trusted process only)."""
-    from .feedback.detect import detect
+def complete(runner: StudentRunner, checks: Sequence[Check], runs: list[CheckRun]) -> dict[str, list[dict]]:
+    """``{check name: a reply to every probe}`` for each failed main check whose failure is an
+    answer (not a stub, crash or missing module): a check stops at its first failed probe, but
+    rubric credit and the choice of hint look at every main-check probe."""
+    from .feedback.detect import NOT_A_MISTAKE
 
-    for result in results:
-        if not result.passed and result.run is not None:
-            result.mistakes = detect(result.function, result.run)
+    replies = {}
+    for check, run in zip(checks, runs):
+        if not check.main or run.passed or run.failure is None or run.failure[1].get("error") in NOT_A_MISTAKE:
+            continue
+        rest = [runner.ask(module_of(check.function), check.function, p) for p in run.probes[len(run.replies):]]
+        replies[check.name] = list(run.replies) + rest
+    return replies
+
+
+def rubric_credits(checks: Sequence[Check], runs: list[CheckRun], replies: dict[str, list[dict]]) -> dict:
+    """``{function: Mistake}`` for each function whose main checks failed with a mistake that
+    has a rubric value and reproduces every main-check answer (``feedback.credit``)."""
+    from .feedback.credit import rubric_credit
+
+    credits = {}
+    for function in dict.fromkeys(c.function for c in checks):
+        mains = [(c, r) for c, r in zip(checks, runs) if c.function == function and c.main]
+        if all(r.passed for _, r in mains):
+            continue
+        answered = [(r.probes, r.replies if r.passed else replies.get(c.name, [])) for c, r in mains]
+        if any(len(p) != len(a) for p, a in answered):
+            continue
+        mistake = rubric_credit(function, answered)
+        if mistake is not None:
+            credits[function] = mistake
+    return credits
+
+
+def diagnose(results: list[TestResult], replies: dict[str, list[dict]] | None = None) -> list[TestResult]:
+    """Name the catalogued mistakes behind each function's failures (trusted process only):
+    the ones that explain the most failed probes, in one block, on the function's first
+    failed check."""
+    from .feedback.detect import failed_probes, name_mistakes
+
+    replies = replies or {}
+    for function in dict.fromkeys(r.function for r in results):
+        failed = [r for r in results if r.function == function and not r.passed and r.run is not None]
+        if not failed:
+            continue
+        evidence = [pair for r in failed for pair in failed_probes(r.run, replies.get(r.name))]
+        failed[0].mistakes = name_mistakes(function, evidence)
     return results
 
 
@@ -73,7 +113,9 @@ def grade_submission(folder: Path | Sources, name: str | None = None, *, limits:
     probes = plan(checks, name, reference or Reference())
     with StudentRunner(folder, limits, isolation) as runner:
         runs = execute(runner, checks, probes)
+        replies = complete(runner, checks, runs)
         output = runner.output()
         notes = list(runner.notes)
         description = runner.isolation.describe()
-    return SubmissionGrade(name, diagnose(score_checks(checks, runs)), description, output, notes)
+    results = score_checks(checks, runs, rubric_credits(checks, runs, replies))
+    return SubmissionGrade(name, diagnose(results, replies), description, output, notes)

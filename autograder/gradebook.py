@@ -28,13 +28,16 @@ def results_path(out_dir: Path, name: str) -> Path:
 
 def row_from_results(name: str, results: dict) -> dict:
     per_function = {f: 0.0 for f in WEIGHTS}
+    partial: dict[str, None] = {}
     for test in results.get("tests", []):
         tags = test.get("tags") or [None]
         if tags[0] in per_function:
             per_function[tags[0]] += float(test.get("score", 0.0))
+            partial.update({f"{tags[0]}: {t}": None for t in tags[1:] if str(t).startswith("partial credit: ")})
     row = {"submission": name}
     row.update({f: round(v, 2) for f, v in per_function.items()})
     row["total"] = round(math.fsum(per_function.values()), 2)
+    row["notes"] = "; ".join(partial)
     return row
 
 
@@ -51,7 +54,7 @@ def collect_rows(out_dir: Path) -> list[dict]:
 
 def gradebook_csv(rows: list[dict]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["submission", *WEIGHTS, "total"], lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=["submission", *WEIGHTS, "total", "notes"], lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()

@@ -296,8 +296,11 @@ def grade_folder(submissions: Path, out_dir: Path, jobs: int | None = None, forc
     check_out_dir(submissions, out_dir)
     summary = BatchSummary()
     tasks = plan_class(submissions, out_dir, shard, summary)
-    chosen = choose_isolation(isolation, secrets=paths.secret_files())
+    # At the uid level a worker could read whatever other users may: classmates' work too.
+    chosen = choose_isolation(isolation, secrets=(*paths.secret_files(), str(submissions)))
     out_dir.mkdir(parents=True, exist_ok=True)
+    if chosen.level == "uid":
+        os.chmod(out_dir, 0o700)
     grader = grader_digest()
     pending = []
     for task in tasks:

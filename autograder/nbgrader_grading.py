@@ -20,8 +20,8 @@ from traitlets import Float, Unicode
 from . import paths
 from .collect import notebook_source
 from .engine import grade_submission
-from .feedback.report import mistake_dicts
-from .report.build import CheckLine, FunctionSection, choose_plot
+from .feedback.report import check_line
+from .report.build import FunctionSection, choose_plot
 from .report.html import plot_alt_text, plot_img
 from .runtime.sandbox import Limits, choose_isolation
 from .runtime.sources import from_texts
@@ -41,12 +41,18 @@ def feedback_text(function: str, tests) -> str:
         if test.score >= test.max_score:
             lines.append(f"PASS  {test.description}")
             continue
+        if test.passed:
+            lines.append(f"PASS  {test.description} (pending: {test.message})")
+            continue
         lines.append(f"FAIL  {test.description}")
         if test.label:
             lines.append(f"      {test.label}")
         lines.append(f"      {test.message}")
         for mistake in test.mistakes:
-            lines.append(f"      Likely mistake: {mistake.explanation}\n      Hint: {mistake.hint}")
+            lines.append(f"      Likely mistake in {function}: {mistake.explanation}\n      Hint: {mistake.hint}")
+    partial = next((t.partial for t in tests if t.partial), "")
+    if partial:
+        lines.append(f"partial credit: {partial}")
     earned = math.fsum(t.score for t in tests)
     lines.append(f"{function}: {earned:g} of {WEIGHTS[function][1]:g} points (isolated grader, hidden checks)")
     return "\n".join(lines) + "\n"
@@ -91,10 +97,8 @@ class IsolatedGrading(NbGraderPreprocessor):
 
         outputs = [new_output("stream", name="stdout", text=feedback_text(function, tests))]
         if tests and score < sum(t.max_score for t in tests):
-            section = FunctionSection(function, [CheckLine(t.name, t.description, t.score, t.max_score, t.passed,
-                                                           t.label, t.message, mistake_dicts(t.mistakes), t.run)
-                                                 for t in tests])
-            png = choose_plot(section)
+            section = FunctionSection(function, [check_line(t) for t in tests])
+            png = choose_plot(section) if section.answered else None
             if png:
                 encoded = base64.b64encode(png).decode()
                 alt = plot_alt_text(function)

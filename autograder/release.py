@@ -103,6 +103,11 @@ score is only the visible-check estimate**, not your grade: your grade comes fro
 checks, run by your instructor on the code you pushed.
 """
 
+# How points work: the grader's rule, stated once (``runtime/rule.py``).
+from .runtime.rule import RULE_TEXT  # noqa: E402
+
+STUDENT_README += "\n## How points work\n\n" + RULE_TEXT + "\n"
+
 
 def _copy_python(source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)

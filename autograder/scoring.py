@@ -1,17 +1,24 @@
-"""Points: a check earns its share only if it passed and its function's main checks passed.
+"""Points: the one rule of ``runtime.rule`` applied to every check of a submission, plus the
+rubric's partial credit for a named mistake.
 
-This is the step that makes shortcuts worthless: a function that returns zeros, or a lookup
-table of the visible examples, fails its randomized main checks, and then its edge-case,
-error and visible checks earn nothing either.
+A check earns its share only if it passed and its function's main checks passed. This is the
+step that makes shortcuts worthless: a function that returns zeros, or a lookup table of the
+visible examples, fails its randomized main checks, and then its edge-case, error and visible
+checks earn nothing either (they show as pending). Partial credit (``feedback.credit``) needs
+a mistake's mutant to reproduce every main-check answer, which no shortcut does.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+from .runtime.rule import FAILED, GATED, PASSED, PENDING, Item, apply_rule
 from .runtime.runner import CheckRun
 from .suite.registry import Check
 
-GATED = "counts once {function} passes its main checks"
+__all__ = ["GATED", "TestResult", "score_checks", "PASSED", "FAILED", "PENDING"]
+
+PARTIAL = "partial credit: {mistake} keeps {share:.0%} of {function}'s points"
 
 
 @dataclass
@@ -31,18 +38,38 @@ class TestResult:
     run: CheckRun | None = field(default=None, repr=False)
     #: Catalogued mistakes that explain a failure (``feedback.catalogue.Mistake``).
     mistakes: list = field(default_factory=list)
+    #: ``passed``, ``failed`` or ``pending`` (passed, but its function's main checks did not).
+    status: str = ""
+    #: The mistake whose rubric credit this check's points come from ("" when none).
+    partial: str = ""
 
 
-def score_checks(checks: list[Check], runs: list[CheckRun]) -> list[TestResult]:
-    """Apply the gating rule to each function's checks and return their results."""
-    main_failed = {c.function for c, r in zip(checks, runs) if c.main and not r.passed}
+def _split(total: float, points: list[float]) -> list[float]:
+    """``total`` split in proportion to ``points``, in hundredths that add up exactly."""
+    whole = math.fsum(points)
+    cents = [round(100 * total * p / whole) for p in points]
+    cents[0] += round(100 * total) - sum(cents)
+    return [c / 100 for c in cents]
+
+
+def score_checks(checks: list[Check], runs: list[CheckRun], credits: dict | None = None) -> list[TestResult]:
+    """Apply the rule to each function's checks and return their results. ``credits``:
+    ``{function: Mistake}`` whose rubric value the function earns when that is more."""
+    items = [Item(c.function, c.main, c.points, r.passed) for c, r in zip(checks, runs)]
     results = []
-    for check, run in zip(checks, runs):
-        earns = run.passed and (check.main or check.function not in main_failed)
-        message = run.message
-        if run.passed and not earns:
-            message = GATED.format(function=check.function)
+    for check, run, scored in zip(checks, runs, apply_rule(items, complete=True)):
+        message = GATED.format(function=check.function) if scored.status == PENDING else run.message
         results.append(TestResult(check.name, check.function, check.description, check.visibility,
-                                  round(check.points, 4), round(check.points, 4) if earns else 0.0,
-                                  run.passed, check.main, message, run.label, run))
+                                  round(check.points, 4), scored.score, run.passed, check.main, message,
+                                  run.label, run, status=scored.status))
+    for function, mistake in (credits or {}).items():
+        mine = [t for t in results if t.function == function]
+        total = math.fsum(t.max_score for t in mine)
+        keep = round(mistake.credit * total, 2)
+        if not mine or keep <= math.fsum(t.score for t in mine):
+            continue
+        note = PARTIAL.format(mistake=mistake.name, share=mistake.credit, function=function)
+        for test, share in zip(mine, _split(keep, [t.max_score for t in mine])):
+            test.score, test.partial = share, mistake.name
+            test.message = f"{test.message} ({note})" if test.message else note
     return results

@@ -65,9 +65,12 @@ def live_workers() -> list[str]:
 
 
 def leftovers(tag: str) -> list[str]:
-    """Files named with ``tag`` in the shared folders, and the attack's System V segment."""
+    """Files named with ``tag`` in the shared folders (and one level down), the attack's
+    System V segment and its POSIX message queue."""
     found = [str(p) for folder in SHARED_FOLDERS if os.path.isdir(folder)
-             for p in Path(folder).glob(f"*{tag}*")]
+             for pattern in (f"litter-{tag}", f"*/litter-{tag}") for p in Path(folder).glob(pattern)]
+    if message_queue_left(tag):
+        found.append(f"POSIX message queue /litter-{tag}")
     try:
         for line in Path("/proc/sysvipc/shm").read_text().splitlines()[1:]:
             if int(line.split()[0]) == SYSV_KEY:
@@ -165,10 +168,12 @@ def network(folder: Path, port: int) -> Path:
 
 
 def litter(folder: Path, tag: str) -> Path:
-    """Stubs whose import leaves files in every shared folder and a System V segment."""
+    """Stubs whose import leaves files in every shared folder and in a world-writable folder
+    below ``/tmp`` (``/tmp/litter-<tag>-open``, made by the caller), a System V segment and a
+    POSIX message queue."""
     prelude = f'''
         import ctypes, os
-        for _folder in {list(SHARED_FOLDERS)!r}:
+        for _folder in {[*SHARED_FOLDERS, f"/tmp/litter-{tag}-open"]!r}:
             try:
                 with open(os.path.join(_folder, "litter-{tag}"), "w") as _h:
                     _h.write("left behind")
@@ -177,10 +182,63 @@ def litter(folder: Path, tag: str) -> Path:
         try:
             _libc = ctypes.CDLL(None)
             _id = _libc.shmget({SYSV_KEY}, 4096, 0o1000 | 0o666)
+            _libc.mq_open(b"/litter-{tag}", os.O_CREAT | os.O_RDWR, 0o666, None)
         except Exception:
             pass
     '''
     return attack_submission(folder, prelude)
+
+
+def open_folder(tag: str) -> Path:
+    """The world-writable folder below /tmp that ``litter`` also writes into."""
+    folder = Path(f"/tmp/litter-{tag}-open")
+    folder.mkdir(exist_ok=True)
+    os.chmod(folder, 0o777)
+    return folder
+
+
+def message_queue_left(tag: str) -> bool:
+    """Whether the POSIX message queue ``litter`` makes still exists on the host."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.mq_open(f"/litter-{tag}".encode(), os.O_RDONLY)
+    if fd < 0:
+        return False
+    libc.mq_close(fd)
+    libc.mq_unlink(f"/litter-{tag}".encode())
+    return True
+
+
+def copier(folder: Path) -> Path:
+    """Modules that find the submissions folder on the grader's command line and run the first
+    classmate's code that looks finished (the same file serves as all four modules)."""
+    code = textwrap.dedent('''
+        import os
+        _module = os.path.splitext(os.path.basename(__file__))[0]
+        _root = None
+        for _pid in os.listdir("/proc"):
+            try:
+                _args = open(f"/proc/{_pid}/cmdline", "rb").read().split(b"\\0")
+            except OSError:
+                continue
+            if b"grade" in _args:
+                _root = _args[_args.index(b"grade") + 1].decode()
+                break
+        if _root:
+            for _name in sorted(os.listdir(_root)):
+                try:
+                    _source = open(os.path.join(_root, _name, _module + ".py")).read()
+                except OSError:
+                    continue
+                if "NotImplementedError" not in _source and "/proc" not in _source:
+                    exec(_source)
+                    break
+    ''')
+    folder.mkdir(parents=True, exist_ok=True)
+    for module in paths.MODULES:
+        (folder / f"{module}.py").write_text(code)
+    return folder
 
 
 def memory_split(children: int, each_bytes: int) -> str:

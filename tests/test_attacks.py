@@ -225,13 +225,13 @@ def test_the_submission_has_a_time_budget(tmp_path):
 FLOOD = '''
 import numpy as np
 def big():
-    return np.ones(3 * 1024**2)
+    return np.ones(1_500_000)
 '''
 
 
 @needs_sandbox
 def test_replies_are_capped_per_submission():
-    limits = Limits(reply_bytes=60 * 1024**2)
+    limits = Limits(reply_bytes=30 * 1024**2)  # 12 MB a reply
     with Worker({"attack.py": FLOOD}, limits, choose_isolation("sandbox")) as worker:
         ok = [worker.request({"op": "call", "module": "attack", "function": "big", "args": [], "kwargs": {}}, 10, "big")
               for _ in range(2)]
@@ -273,6 +273,12 @@ def text_array():
 def huge_header():
     return _send(struct.pack(">I", 0xFFFFFFF0))
 
+def huge_npy():
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000000000000000000000,), }"
+    blob = b"\\x93NUMPY\\x01\\x00" + struct.pack("<H", len(header) + 1) + header + b"\\n"
+    frame = _frame({"dict": {"ok": True, "result": {"dict": {"kind": "ndarray", "value": {"array": 0}}}}})
+    return _send(frame + struct.pack(">Q", len(blob)) + blob)
+
 def judge_crasher():
     import inspect
     seq = next(f.frame.f_locals["request"]["seq"] for f in inspect.stack() if "request" in f.frame.f_locals)
@@ -282,7 +288,7 @@ def judge_crasher():
 
 
 @needs_sandbox
-@pytest.mark.parametrize("attack", ["deep_json", "text_array", "huge_header"])
+@pytest.mark.parametrize("attack", ["deep_json", "text_array", "huge_header", "huge_npy"])
 def test_malformed_replies_are_unreadable_answers(attack):
     with Worker({"attack.py": FORGER}, FAST, choose_isolation("sandbox")) as worker:
         with pytest.raises(sandbox.WorkerFailure, match="unreadable answer"):
@@ -300,11 +306,65 @@ def test_an_answer_the_judge_cannot_read_fails_its_check_only(tmp_path):
     assert any("unreadable answer" in t.message for t in grade.tests if t.function == "global_norm")
 
 
+DISK = '''
+import ctypes, os
+def fill_disk():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+    results = []
+    for fd in (1, 2):
+        results.append(libc.fallocate(fd, 1, 0, 1 << 30))  # FALLOC_FL_KEEP_SIZE, past RLIMIT_FSIZE
+    return float(max(results))
+def fill_shm():
+    for folder in ("/dev/shm", "/dev", "/tmp"):
+        try:
+            for index in range(16):  # 16 files of 8 MiB: under the file-size limit, over /tmp's size
+                with open(f"{folder}/fill{index}", "wb") as handle:
+                    for _ in range(8):
+                        handle.write(b"x" * (1 << 20))
+        except OSError as error:
+            if error.errno != (28 if folder == "/tmp" else 30):  # ENOSPC in /tmp, EROFS in /dev
+                return -float(error.errno)
+            continue
+        return -1000.0
+    return 0.0
+'''
+
+
+@needs_sandbox
+def test_no_disk_or_memory_tmpfs_can_be_filled_from_the_sandbox():
+    """Output goes to a drained pipe (nothing to fallocate), /dev is read-only, /tmp is 64 MiB."""
+    assert call({"attack.py": DISK}, "fill_disk")["result"]["value"] == -1.0
+    assert call({"attack.py": DISK}, "fill_shm", limits=Limits(call_seconds=20))["result"]["value"] == 0.0
+
+
+BOOLS = '''
+import numpy as np
+def bools():
+    return np.ones(2_000_000, dtype=bool)
+'''
+
+
+@needs_sandbox
+def test_narrow_arrays_are_charged_at_the_size_the_judge_will_make_them():
+    limits = Limits(reply_bytes=40 * 1024**2)
+    with Worker({"attack.py": BOOLS}, limits, choose_isolation("sandbox")) as worker:
+        with pytest.raises(sandbox.WorkerFailure, match="MiB in all"):
+            for _ in range(4):  # 2 MB each on the wire, 16 MB each as float64
+                worker.request({"op": "call", "module": "attack", "function": "bools", "args": [], "kwargs": {}},
+                               10, "bools")
+
+
 # --- the whole class, as other users and at other levels ------------------------------------------
 
-def _attack_class(root: Path, listener_port: int, tag: str, secret_solutions: Path) -> tuple[Path, Path]:
+def _attack_class(root: Path, listener_port: int, tag: str, secret_solutions: Path,
+                  private: bool = False) -> tuple[Path, Path]:
+    """A class of attacks beside one honest student; ``private``: only the grader may enter
+    the submissions folder (required at the uid level)."""
     subs, out = root / "subs", root / "out"
     reference_submission(subs / "alice")
+    kit.copier(subs / "copier")
+    kit.open_folder(tag)
     kit.shadowing(subs / "shadow")
     kit.padding(subs / "padding", files=8)
     kit.daemon(subs / "daemon", [str(out / "submissions" / "alice" / "results.json"), str(out / "grades.csv")])
@@ -313,13 +373,15 @@ def _attack_class(root: Path, listener_port: int, tag: str, secret_solutions: Pa
     attack_submission(subs / "thief", kit.reader([str(secret_solutions / "normalization.py")]), kit.delegate)
     for path in root.rglob("*"):
         os.chmod(path, 0o777 if path.is_dir() else 0o666)
+    if private:
+        os.chmod(subs, 0o700)
     return subs, out
 
 
 def _check_class_run(done, out: Path, tag: str, listener: socket.socket, network_closed: bool) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     expected = {"alice": 100.0, "shadow": 100.0, "padding": 100.0, "daemon": 0.0, "network": 0.0, "litter": 0.0,
-                "thief": 0.0}
+                "thief": 0.0, "copier": 0.0}
     assert gradebook(out) == expected
     alice = (out / "submissions" / "alice" / "results.json").read_text()
     assert wait_for_no_workers() == []
@@ -368,7 +430,7 @@ def test_the_attacks_fail_at_the_uid_level(tmp_path):
             listener.bind(("127.0.0.1", 0))
             listener.listen()
             listener.settimeout(0.2)
-            subs, out = _attack_class(root, listener.getsockname()[1], tag, grader / "solutions")
+            subs, out = _attack_class(root, listener.getsockname()[1], tag, grader / "solutions", private=True)
             done = kit.as_user([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
                                 "--jobs", "1", "--quiet", "--isolation", "uid"], None, pythonpath=grader,
                                absent=(paths.SOLUTIONS,))
@@ -384,6 +446,20 @@ def test_the_uid_level_refuses_to_run_while_the_reference_is_readable(tmp_path):
     reference_submission(tmp_path / "subs" / "alice")
     with pytest.raises(sandbox.IsolationError, match="readable by other users"):
         grade_folder(tmp_path / "subs", tmp_path / "out", jobs=1, progress=False, isolation="uid")
+
+
+@needs_root
+def test_the_uid_level_refuses_to_run_while_classmates_work_is_readable(monkeypatch):
+    root = kit.shared_folder("stability-open-")
+    try:
+        reference_submission(root / "subs" / "alice")
+        os.chmod(root / "subs", 0o755)
+        monkeypatch.setattr(sandbox, "probe_cached", sandbox.probe)  # no cached answer for other secrets
+        monkeypatch.setattr("autograder.paths.secret_files", lambda: ())
+        with pytest.raises(sandbox.IsolationError, match=f"{root / 'subs'} is readable by other users"):
+            grade_folder(root / "subs", root / "out", jobs=1, progress=False, isolation="uid")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_an_unknown_level_is_refused():

@@ -53,7 +53,7 @@ def test_grade_writes_results_and_a_gradebook(graded_class):
     assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "submissions"]
     with open(out / "grades.csv") as handle:
         rows = {r["submission"]: r for r in csv.DictReader(handle)}
-    assert list(next(iter(rows.values()))) == ["submission", *WEIGHTS, "total"]
+    assert list(next(iter(rows.values()))) == ["submission", *WEIGHTS, "total", "notes"]
     assert float(rows["alice"]["total"]) == 100
     assert float(rows["bob"]["clip_by_norm"]) < WEIGHTS["clip_by_norm"][1] and float(rows["bob"]["total"]) > 90
     assert float(rows["carol"]["total"]) == 0
@@ -84,7 +84,7 @@ def test_feedback_says_what_was_called_and_how_it_differed(graded_class):
     failed = [t for t in results["tests"] if t["score"] < t["max_score"]]
     text = "\n".join(t["output"] for t in failed)
     assert "clip_by_norm(" in text and "expected" in text and "got" in text
-    assert "Likely mistake (clip_norm_scales_up)" in text
+    assert "Likely mistake in clip_by_norm (clip_norm_scales_up)" in text
     dave = json.loads((root / "out" / "submissions" / "dave" / "results.json").read_text())
     messages = {t["tags"][0]: t["output"] for t in dave["tests"]}
     assert "normalization.py is not valid UTF-8" in messages["batch_norm"]

@@ -14,6 +14,7 @@ from autograder.feedback.report import feedback_html
 from autograder.report.plots import plot_for
 from autograder.suite.reference import Reference
 from autograder.suite.registry import all_checks, build_probes
+from autograder.suite.weights import WEIGHTS
 
 pytest.importorskip("matplotlib")
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -31,10 +32,40 @@ def test_a_stub_still_gets_the_target_plot(function):
     assert png is not None and png.startswith(PNG) and len(png) < 200_000
 
 
-def test_the_stub_report_has_plots_and_says_not_implemented():
+def test_the_stub_report_gives_unwritten_functions_one_line_and_no_plot():
     report = feedback_html(grade_submission(paths.EXERCISES, "stubs"))
-    assert report.count("data:image/png;base64,") >= 1
-    assert "not implemented yet" in report
+    assert "data:image/png;base64," not in report
+    assert report.count("Not written yet: every call raised NotImplementedError.") == len(WEIGHTS)
+    assert "Not written yet (no plot, one line each)" in report
+
+
+def test_the_plot_budget_goes_to_the_functions_that_lost_most_and_answered(tmp_path):
+    """Half-right: three functions unwritten, four with mistakes (two of them with partial
+    credit). The three plots go to the three that lost the most points with an answer."""
+    import shutil
+
+    from autograder.feedback.catalogue import by_name
+    from autograder.feedback.mutants import mutated_source
+    from autograder.stubgen import stub_source
+    from autograder.suite.weights import module_of
+
+    for module in paths.MODULES:
+        shutil.copy(paths.SOLUTIONS / f"{module}.py", tmp_path)
+    for name in ("clip_norm_per_tensor", "cosine_not_held", "he_normal_other_fan", "orthogonal_float32"):
+        mistake = by_name(name)
+        path = tmp_path / f"{module_of(mistake.function)}.py"
+        path.write_text(mutated_source(mistake, path.read_text()))
+    stubbed = stub_source((paths.SOLUTIONS / "normalization.py").read_text(), "normalization")
+    (tmp_path / "normalization.py").write_text(stubbed)
+    grade = grade_submission(tmp_path, "half")
+    lost = {f: WEIGHTS[f][1] - sum(t.score for t in grade.tests if t.function == f) for f in WEIGHTS}
+    report = feedback_html(grade)
+    plotted = re.findall(r"alt='plot for (\w+)'", report)
+    assert sorted(plotted) == sorted(["clip_by_norm", "he_normal", "cosine_decay"])
+    assert min(lost[f] for f in plotted) >= lost["orthogonal"] > 0
+    assert "Left out: orthogonal." in report
+    assert all(f"<section id='{f}'>" in report for f in WEIGHTS)
+    assert "partial credit: cosine_not_held" in report and "partial credit: orthogonal_float32" in report
 
 
 def test_the_report_is_self_contained():
@@ -61,7 +92,8 @@ def test_check_writes_the_report_and_prints_its_path(tmp_path):
     assert done.returncode == 1
     assert f"Feedback report with plots: {target}" in done.stdout
     report = target.read_text()
-    assert report.count("data:image/png;base64,") == 22  # every function: the target, drawn for a stub
+    assert "data:image/png;base64," not in report  # a stub has no answer to draw
+    assert "Estimate from the visible checks" in report and "Not written yet" in report
 
 
 def test_check_names_a_mistake_in_the_terminal_too(tmp_path):
@@ -74,3 +106,4 @@ def test_check_names_a_mistake_in_the_terminal_too(tmp_path):
                           cwd=paths.REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1
     assert mistake.explanation in done.stdout and mistake.hint in done.stdout
+    assert f"Likely mistake in {mistake.function}: {mistake.explanation}" in done.stdout

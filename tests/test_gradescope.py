@@ -81,7 +81,7 @@ def test_a_buggy_upload_in_a_subfolder_gets_partial_credit_and_feedback(package,
     assert 90 <= results["score"] < 100
     failed = [t for t in results["tests"] if t["score"] < t["max_score"]]
     assert {t["tags"][0] for t in failed} == {"linear_warmup"}
-    assert any("Likely mistake (warmup_off_by_one)" in t["output"] for t in failed)
+    assert any("Likely mistake in linear_warmup (warmup_off_by_one)" in t["output"] for t in failed)
 
 
 @pytest.mark.skipif(probe_cached("sandbox") is not None, reason="bubblewrap cannot run here")

@@ -60,8 +60,33 @@ def test_a_mutant_loses_points_on_its_function_only(graded_mutants, mistake):
 @pytest.mark.parametrize("mistake", CATALOGUE, ids=[m.name for m in CATALOGUE])
 def test_a_mutants_feedback_names_its_mistake(graded_mutants, mistake):
     outputs = [t["output"] for t in graded_mutants[mistake.name]["tests"] if t["score"] < t["max_score"]]
-    assert any(f"Likely mistake ({mistake.name})" in o for o in outputs), outputs[:2]
+    assert any(f"Likely mistake in {mistake.function} ({mistake.name})" in o for o in outputs), outputs[:2]
     assert any(mistake.hint in o for o in outputs)
+    # One "Likely mistake" block per function: on one check only.
+    assert sum("Likely mistake in" in o for o in outputs) == 1, outputs
+
+
+def function_scores(results: dict) -> dict[str, float]:
+    scores = {f: 0.0 for f in WEIGHTS}
+    for test in results["tests"]:
+        scores[test["tags"][0]] += test["score"]
+    return {f: round(v, 2) for f, v in scores.items()}
+
+
+@pytest.mark.parametrize("mistake", CATALOGUE, ids=[m.name for m in CATALOGUE])
+def test_a_rubric_mistake_earns_exactly_its_share_and_nothing_else_changes(graded_mutants, mistake):
+    results = graded_mutants[mistake.name]
+    scores = function_scores(results)
+    for function, (_, points) in WEIGHTS.items():
+        if function != mistake.function:
+            assert scores[function] == points, function
+    partial = [t for t in results["tests"] if f"partial credit: {mistake.name}" in t["tags"]]
+    if mistake.credit:
+        assert scores[mistake.function] == round(mistake.credit * WEIGHTS[mistake.function][1], 2)
+        assert partial and all(t["tags"][0] == mistake.function for t in partial)
+        assert f"{mistake.function}: partial credit: {mistake.name}" in results["output"]
+    else:
+        assert not partial and not any("partial credit" in t["output"] for t in results["tests"])
 
 
 def test_a_correct_alternative_scores_100_with_no_mistake_named():
@@ -183,19 +208,89 @@ def graded_mutants_dir(graded_mutants, tmp_path_factory):
     return next(tmp_path_factory.getbasetemp().glob("mutants*")) / "out"
 
 
-def test_the_self_check_names_mistakes_from_the_shipped_answers(tmp_path):
-    """Visible checks carry each mistake's answers, so the student's own check names them."""
-    from autograder.runtime.mistakes import shipped_mistakes
-    from autograder.runtime.selfcheck import load_visible_checks, run_visible
+@pytest.fixture(scope="module")
+def visible_runs(graded_mutants_dir):
+    """The self-check's runs (with every failed probe) on each mutant, the reference and
+    the stubs: ``{name: (checks, runs, failures)}``."""
+    from autograder.runtime.runner import StudentRunner
+    from autograder.runtime.selfcheck import failed_probes, load_visible_checks
 
     checks = load_visible_checks(paths.EXERCISES / VISIBLE_FILE)
+    folders = {m.name: graded_mutants_dir.parent / "subs" / m.name for m in CATALOGUE}
+    folders.update({"reference": paths.SOLUTIONS, "stubs": paths.EXERCISES})
+    found = {}
+    for name, folder in folders.items():
+        with StudentRunner(folder) as runner:
+            runs = [runner.run(c.module, c.function, c.probes) for c in checks]
+            failures = [failed_probes(lambda p, c=c: runner.ask(c.module, c.function, p), r) for c, r in zip(checks, runs)]
+        found[name] = (checks, runs, failures)
+    return found
+
+
+def test_the_self_check_names_mistakes_from_the_shipped_answers(visible_runs):
+    """Visible checks carry each mistake's answers, so the student's own check names them:
+    one block per function, the mistake that explains the most failed probes."""
+    from autograder.selfcheck_report import function_feedback
+
     caught = 0
     for mistake in CATALOGUE:
-        folder = write_mutant_submission(tmp_path / mistake.name, mistake)
-        failed = [(c, r) for c, r in zip(checks, run_visible(folder, checks)) if not r.passed]
+        checks, runs, failures = visible_runs[mistake.name]
+        failed = [(c, r) for c, r in zip(checks, runs) if not r.passed]
         assert {c.function for c, _ in failed} <= {mistake.function}
         if failed:
             caught += 1
-            named = {m["name"] for _, r in failed for m in shipped_mistakes(*r.failure)}
+            named = {m["name"] for m in function_feedback(checks, runs, failures).get(mistake.function, [])}
             assert mistake.name in named, (mistake.name, named)
     assert caught >= 45  # most mistakes already show on the visible examples
+
+
+def test_the_self_checks_estimate_never_shows_credit_that_grade_withholds(visible_runs, graded_mutants, tmp_path):
+    """On the same visible checks, for every submission (reference, stubs, every mutant):
+    what check shows as earned, grade gives; what it shows as pending, grade gives exactly
+    when the function's main checks pass; check and grade agree on which checks pass."""
+    from autograder.grading import grade_folder
+    from autograder.runtime.selfcheck import estimate_dict
+
+    for name, folder in (("reference", paths.SOLUTIONS), ("stubs", paths.EXERCISES)):
+        shutil.copytree(folder, tmp_path / "subs" / name, ignore=shutil.ignore_patterns("test_*", "conftest.py", "*.json", "__pycache__"))
+    grade_folder(tmp_path / "subs", tmp_path / "out", jobs=2, progress=False)
+    graded = dict(graded_mutants)
+    graded.update({n: json.loads((tmp_path / "out" / n / "results.json").read_text()) for n in ("reference", "stubs")})
+    assert set(graded) == set(visible_runs)
+    compared = pending_seen = 0
+    for name, (checks, runs, _) in visible_runs.items():
+        shown = estimate_dict(checks, runs)["functions"]
+        tests = {t["name"].split(": ", 1)[1]: t for t in graded[name]["tests"]}
+        for function, row in shown.items():
+            mine = [(c, r, tests[c.name]) for c, r in zip(checks, runs) if c.function == function]
+            grade_visible = round(sum(t["score"] for _, _, t in mine), 2)
+            mains = [t for t in graded[name]["tests"] if t["tags"][0] == function and t["tags"][1] == "main"]
+            mains_pass = all(t["score"] == t["max_score"] for t in mains)
+            # The same checks pass in both (the visible inputs are the same).
+            for check, run, test in mine:
+                assert run.passed == test["output"].split("\n")[1].startswith("Passed"), (name, check.name)
+            assert row["earned"] <= grade_visible + 1e-9, (name, function)
+            if mains_pass:
+                assert grade_visible == round(row["earned"] + row["pending"], 2), (name, function)
+            elif not any("partial credit" in tag for _, _, t in mine for tag in t["tags"]):
+                assert grade_visible == 0, (name, function)
+            compared += 1
+            pending_seen += row["pending"] > 0
+    assert compared == len(visible_runs) * len(WEIGHTS) and pending_seen > len(WEIGHTS)
+
+
+def test_check_json_writes_what_the_table_shows(visible_runs, graded_mutants_dir, tmp_path):
+    """`check --json FILE` writes the same per-function estimate that the tests compare."""
+    import subprocess
+    import sys
+
+    from autograder.runtime.selfcheck import estimate_dict
+
+    folder = graded_mutants_dir.parent / "subs" / "cosine_not_held"
+    done = subprocess.run([sys.executable, "-m", "autograder", "check", str(folder), "--json", str(tmp_path / "e.json"),
+                           "--html", str(tmp_path / "r.html")], cwd=paths.REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    written = json.loads((tmp_path / "e.json").read_text())
+    assert written["functions"] == estimate_dict(*visible_runs["cosine_not_held"][:2])["functions"]
+    assert written["functions"]["cosine_decay"]["earned"] == 0 < written["functions"]["cosine_decay"]["pending"]
+    assert "Estimate from the visible checks" in done.stdout and "pending" in done.stdout

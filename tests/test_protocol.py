@@ -57,7 +57,7 @@ def message(header: bytes, *blobs: bytes) -> io.BytesIO:
 def test_a_pickled_array_is_refused():
     pickled = io.BytesIO()
     np.save(pickled, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(ProtocolError, match="bad array"):
+    with pytest.raises(ProtocolError, match="not numeric|bad array"):
         read_message(message(json.dumps({"array": 0}).encode(), pickled.getvalue()))
 
 

@@ -23,6 +23,29 @@ class Mistake:
     patch: tuple[tuple[str, str], ...]
     detect: str = "output"
 
+    @property
+    def credit(self) -> float:
+        """The share of its function's points this mistake keeps (``PARTIAL_CREDIT``)."""
+        return PARTIAL_CREDIT.get(self.name, 0.0)
+
+
+#: The rubric: the share of its function's points that a named mistake keeps, when its mutant
+#: reproduces the student's answers on every main-check probe of the function (``scoring``).
+#: This is the one place to set it; every other mistake keeps 0. Slips of form (a shape, a
+#: dtype) and missing clamps or holds keep part; conceptual mistakes (wrong axis, wrong
+#: variance, wrong fan) keep nothing. Only mistakes that fail the main checks need a value: a
+#: mistake that passes them (an edge case) already keeps the points of its other checks.
+#: ``tests/test_rule.py`` checks the README's table against this dict.
+PARTIAL_CREDIT: dict[str, float] = {
+    "bnb_dgamma_keepdims": 0.75,          # right values, dgamma shaped (1, D)
+    "lnb_dgamma_keepdims": 0.75,          # right values, dgamma shaped (1, D)
+    "orthogonal_float32": 0.75,           # right matrix, float32 precision
+    "he_normal_shape_transposed": 0.5,    # right distribution, transposed shape
+    "warmup_no_cap": 0.5,                 # missing hold at base_lr
+    "cosine_not_held": 0.5,               # missing hold at min_lr
+    "warmup_cosine_no_cap": 0.5,          # missing hold at min_lr
+}
+
 
 M = Mistake
 CATALOGUE: tuple[Mistake, ...] = (
@@ -124,6 +147,10 @@ CATALOGUE: tuple[Mistake, ...] = (
       "dgamma sums dout * x; gamma multiplies the normalized x_hat, so it is sum(dout * x_hat).",
       "What does gamma multiply in the forward pass?",
       (("dgamma = (dout * x_hat).sum(axis=0)", "dgamma = (dout * x).sum(axis=0)"),)),
+    M("bnb_dgamma_keepdims", "batch_norm_backward",
+      "dgamma has shape (1, D): the sum kept the batch axis; the contract returns shape (D,), like gamma.",
+      "A gradient has the shape of its parameter: check the shape of what you sum.",
+      (("dgamma = (dout * x_hat).sum(axis=0)", "dgamma = (dout * x_hat).sum(axis=0, keepdims=True)"),)),
     M("lnb_batch_axis", "layer_norm_backward",
       "Your layer-norm backward pass takes its statistics over the batch axis, like batch norm's.",
       "In layer norm each row has its own mean and variance: the means in dx run along the last axis.",
@@ -132,6 +159,10 @@ CATALOGUE: tuple[Mistake, ...] = (
       "dgamma sums dout * x; it should sum dout * x_hat.",
       "What does gamma multiply in the forward pass?",
       (("dgamma = (dout * x_hat).sum(axis=0)", "dgamma = (dout * x).sum(axis=0)"),)),
+    M("lnb_dgamma_keepdims", "layer_norm_backward",
+      "dgamma has shape (1, D): the sum kept the batch axis; the contract returns shape (D,), like gamma.",
+      "A gradient has the shape of its parameter: check the shape of what you sum.",
+      (("dgamma = (dout * x_hat).sum(axis=0)", "dgamma = (dout * x_hat).sum(axis=0, keepdims=True)"),)),
     # --- BatchNorm -------------------------------------------------------------------------
     M("BN_running_var_biased", "BatchNorm",
       "running_var is updated with the biased batch variance; PyTorch uses the unbiased one (times n / (n - 1)).",
@@ -242,6 +273,10 @@ CATALOGUE: tuple[Mistake, ...] = (
       "The gain is ignored: the rows (or columns) have norm 1 instead of gain.",
       "Scale the orthogonal matrix by gain at the end.",
       (("return gain * q.reshape(shape)", "return q.reshape(shape)"),)),
+    M("orthogonal_float32", "orthogonal",
+      "The matrix is computed or returned in float32, so it is orthogonal only to ~1e-7.",
+      "Keep every step in float64: the contract returns float64 arrays.",
+      (("return gain * q.reshape(shape)", "return (gain * q.reshape(shape)).astype(np.float32)"),)),
     M("orthogonal_seed_ignored", "orthogonal",
       "The rng argument is ignored, so the same seed gives different weights.",
       "Resolve rng with numpy.random.default_rng(rng) and draw from that generator only.",

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime.mistakes import answer_matches, draw_signature, rule_kind
-from ..runtime.probes import Probe
+from ..runtime.mistakes import answer_is_right, answer_matches, draw_signature, most_probes, rule_kind
+from ..runtime.probes import Probe, judge_safely
 from ..runtime.runner import CheckRun
 from ..runtime.protocol import copy_args, resolve_args
 from ..suite.reference import play_session, to_plain
-from .catalogue import Mistake, for_function
+from .catalogue import Mistake, by_name, for_function
 from .mutants import load_mutant
 
 NOT_A_MISTAKE = ("WorkerFailure", "ModuleProblem", "NotImplementedError")
@@ -52,10 +52,19 @@ def mutant_answer(mistake: Mistake, probe: Probe) -> Any:
         if probe.kind in ("samples", "orthogonal"):
             # A fixed seed where the probe gives none: the answer is a statistic either way, and
             # the exported visible checks must be the same every time they are generated.
-            kwargs = {"rng": 0, **request.get("kwargs", {})}
-            outcome = _outcome(_call(mutant, request["function"], request.get("args", []), kwargs))
+            # Orthogonal probes: the least orthogonal of a few draws, so that a float32 mutant
+            # is not judged by one lucky draw that happens to pass the 1e-8 tolerance.
             spectrum = probe.kind == "orthogonal"
-            return [outcome[0], draw_signature(outcome[1], spectrum) if outcome[0] == "value" else outcome[1]]
+            answers = []
+            given = request.get("kwargs", {})
+            for seed in range(5 if spectrum else 1):
+                kwargs = given if "rng" in given else {**given, "rng": seed}
+                outcome = _outcome(_call(mutant, request["function"], request.get("args", []), kwargs))
+                signature = draw_signature(outcome[1], spectrum) if outcome[0] == "value" else outcome[1]
+                answers.append([outcome[0], signature])
+            if spectrum and all(a[0] == "value" and a[1] for a in answers):
+                return max(answers, key=lambda a: (not a[1]["orthogonal"], np.nan_to_num(a[1]["error"])))
+            return answers[0]
         if probe.kind == "session":
             return play_session(mutant, request)
     return None
@@ -67,7 +76,7 @@ def explains(mistake: Mistake, probe: Probe, reply: dict, answer: Any = None) ->
     if rule or mistake.detect != "output":
         return rule == mistake.detect
     answer = mutant_answer(mistake, probe) if answer is None else answer
-    return answer is not None and answer_matches(probe, answer, reply)
+    return answer is not None and not answer_is_right(probe, answer) and answer_matches(probe, answer, reply)
 
 
 def detect(function: str, run: CheckRun) -> list[Mistake]:
@@ -84,3 +93,32 @@ def detect(function: str, run: CheckRun) -> list[Mistake]:
         except Exception:  # noqa: BLE001 - a detector must never break grading
             continue
     return found
+
+
+def failed_probes(run: CheckRun, replies: list[dict] | None = None) -> list[tuple[Probe, dict]]:
+    """The probes of a failed check that the student got wrong, with their replies: the one
+    that failed, and (when ``replies`` answers every probe, as for main checks) the others."""
+    if run.failure is None:
+        return []
+    if not replies or len(replies) <= len(run.replies):
+        return [run.failure]
+    return [(probe, reply) for index, (probe, reply) in enumerate(zip(run.probes, replies))
+            if reply.get("error") not in NOT_A_MISTAKE and not judge_safely(probe, reply, replies[:index + 1]).ok]
+
+
+def name_mistakes(function: str, evidence: list[tuple[Probe, dict]]) -> list[Mistake]:
+    """The catalogued mistakes of ``function`` that explain the most of the failed probes in
+    ``evidence`` (a mistake is named on a probe only where its answer differs from the
+    reference's and matches the student's)."""
+    evidence = [(p, r) for p, r in evidence if r.get("error") not in NOT_A_MISTAKE]
+    counts: dict[str, int] = {}
+    for mistake in for_function(function):
+        count = 0
+        for probe, reply in evidence:
+            try:
+                with np.errstate(all="ignore"):
+                    count += explains(mistake, probe, reply)
+            except Exception:  # noqa: BLE001 - a detector must never break grading
+                continue
+        counts[mistake.name] = count
+    return [by_name(name) for name in most_probes(counts)]

@@ -35,52 +35,82 @@ def _status(earned: float, available: float) -> str:
     return "bad" if earned == 0 else "part"
 
 
-def render(title: str, subtitle: str, sections: list[FunctionSection], notes: list[str] = ()) -> str:
+def render(title: str, subtitle: str, sections: list[FunctionSection], notes: list[str] = (),
+           score_label: str = "Score") -> str:
     earned = round(sum(s.earned for s in sections), 2)
     available = round(sum(s.available for s in sections), 2)
+    pending = round(sum(s.pending for s in sections), 2)
+    estimate = any(s.estimate for s in sections)
     rows = "".join(
         f'<tr><td><a href="#{_e(s.function)}">{_e(s.function)}</a></td>'
-        f'<td class="num {_status(s.earned, s.available)}">{s.earned:g} / {s.available:g}</td>'
-        f'<td>{"all checks pass" if s.earned >= s.available else _e(_first_failure(s))}</td></tr>'
+        f'<td class="num {_status(s)}">{s.earned:g} / {s.available:g}</td>'
+        + (f'<td class="num">{s.pending:g}</td>' if estimate else "")
+        + f'<td>{_e(_summary(s))}</td></tr>'
         for s in sections)
+    pending_text = f", {pending:g} pending" if estimate else ""
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>",
              f"<style>{CSS}</style></head><body>",
              f"<h1>{_e(title)}</h1><p class='sub'>{_e(subtitle)}</p>",
-             f"<p><b>Score: {earned:g} / {available:g}</b></p>",
+             f"<p><b>{_e(score_label)}: {earned:g} / {available:g}{pending_text}</b></p>",
              "".join(f"<p>{_e(n)}</p>" for n in notes),
-             f"<table class='scores'><tr><th>function</th><th>points</th><th>first failure</th></tr>{rows}</table>"]
+             "<table class='scores'><tr><th>function</th><th>points</th>"
+             + ("<th>pending</th>" if estimate else "") + f"<th>status</th></tr>{rows}</table>"]
     for section in sections:
         parts.append(_section(section))
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def _first_failure(section: FunctionSection) -> str:
-    failed = next((c for c in section.checks if not c.passed), None) or next(
-        (c for c in section.checks if c.points < c.max_points), None)
-    text = failed.message if failed else ""
+def _status(section: FunctionSection) -> str:
+    if section.earned >= section.available or (section.estimate and section.lost <= 0):
+        return "ok"
+    return "bad" if section.earned == 0 else "part"
+
+
+def _summary(section: FunctionSection) -> str:
+    if section.unwritten:
+        return "not written yet"
+    if section.earned >= section.available:
+        return "all checks pass"
+    partial = next((c.partial for c in section.checks if c.partial), "")
+    if partial:
+        return f"partial credit: {partial}"
+    failed = next((c for c in section.checks if not c.passed), None)
+    if failed is None:
+        return f"visible checks pass; pending: counts once {section.function} passes its main checks"
+    text = failed.message
     return text if len(text) < 140 else text[:137] + "..."
 
 
 def _section(section: FunctionSection) -> str:
-    status = _status(section.earned, section.available)
-    parts = [f"<section id='{_e(section.function)}'><h2>{_e(section.function)} "
-             f"<span class='{status}'>{section.earned:g} / {section.available:g}</span></h2>"]
+    status = _status(section)
+    head = (f"<section id='{_e(section.function)}'><h2>{_e(section.function)} "
+            f"<span class='{status}'>{section.earned:g} / {section.available:g}</span></h2>")
+    if section.unwritten:
+        return head + f"<p class='none'>Not written yet: every call raised NotImplementedError.</p></section>"
+    parts = [head]
     for check in section.checks:
-        lost = check.points < check.max_points
-        parts.append(f"<div class='check{' failed' if lost else ''}'>"
-                     f"<b>{'✔' if not lost else '✘'} {_e(check.description)}</b> "
-                     f"({check.points:g} / {check.max_points:g})")
-        if lost:
+        pending = check.status == "pending"
+        lost = check.points < check.max_points and not pending
+        mark = "…" if pending else ("✘" if lost and not check.passed else "✔")
+        parts.append(f"<div class='check{' failed' if lost and not check.passed else ''}'>"
+                     f"<b>{mark} {_e(check.description)}</b> ({check.points:g} / {check.max_points:g})")
+        if pending:
+            parts.append(f"<div class='none'>passed; pending: {_e(check.message)}</div>")
+        elif not check.passed:
             if check.label:
                 parts.append(f"<div class='call'>{_e(check.label)}</div>")
             parts.append(f"<div>{_e(check.message)}</div>")
             for mistake in check.mistakes:
-                parts.append(f"<div class='mistake'><b>Likely mistake:</b> {_e(mistake['explanation'])}<br>"
-                             f"<b>Hint:</b> {_e(mistake['hint'])}</div>")
-            if not check.passed and not check.mistakes and check.run is not None and _diagnosable(check):
-                parts.append("<div class='none'>None of the catalogued mistakes matches this answer.</div>")
+                parts.append(f"<div class='mistake'><b>Likely mistake in {_e(section.function)}:</b> "
+                             f"{_e(mistake['explanation'])}<br><b>Hint:</b> {_e(mistake['hint'])}</div>")
+            if check.output:
+                parts.append(f"<div>Your code printed during this call:</div><pre>{_e(check.output[:2000])}</pre>")
+        elif check.partial:
+            parts.append(f"<div>{_e(check.message)}</div>")
         parts.append("</div>")
+    if not any(c.mistakes for c in section.checks) and _diagnosable(section):
+        parts.append("<div class='none'>None of the catalogued mistakes matches this answer.</div>")
     if section.plot:
         encoded = base64.b64encode(section.plot).decode()
         parts.append(plot_img(encoded, plot_alt_text(section.function)))
@@ -98,6 +128,10 @@ def plot_img(encoded_png: str, alt: str) -> str:
     return f"<img alt='{_e(alt)}' src='data:image/png;base64,{encoded_png}'>"
 
 
-def _diagnosable(check) -> bool:
-    last = check.run.replies[-1] if check.run.replies else {}
-    return last.get("error") not in ("WorkerFailure", "ModuleProblem", "NotImplementedError")
+def _diagnosable(section: FunctionSection) -> bool:
+    """A check failed with an answer from the student's code (so a mistake could be named)."""
+    for check in section.checks:
+        if not check.passed and check.run is not None and check.run.replies:
+            if check.run.replies[-1].get("error") not in ("WorkerFailure", "ModuleProblem", "NotImplementedError"):
+                return True
+    return False

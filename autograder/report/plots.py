@@ -17,13 +17,18 @@ from ..runtime.probes import Probe, as_plain
 TARGET, YOURS, INPUT = "#2b8a3e", "#d9480f", "#868e96"
 
 
-def _figure(columns: int = 2, width: float = 9.0, height: float = 3.2):
+#: Text sizes: readable at the report's width (a figure is drawn at most 980 px wide).
+TITLE_SIZE, LEGEND_SIZE = 10, 8.5
+
+
+def _figure(columns: int = 2, width: float = 9.0, height: float = 3.4):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, columns, figsize=(width, height), dpi=72, squeeze=False)
+    # Constrained layout keeps titles, tick labels and legends inside the figure (no clipping).
+    fig, axes = plt.subplots(1, columns, figsize=(width, height), dpi=80, squeeze=False, layout="constrained")
     return fig, list(axes[0])
 
 
@@ -31,10 +36,24 @@ def _png(fig) -> bytes:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.88, wspace=0.22)  # tight_layout costs ~60 ms
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return buffer.getvalue()
+
+
+def _title(ax, text: str) -> None:
+    ax.set_title(text, fontsize=TITLE_SIZE, wrap=True)
+
+
+def _legend(ax, **kwargs) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=LEGEND_SIZE, framealpha=0.9, **kwargs)
+
+
+def _integer_ticks(axis) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _got(reply: dict) -> Any:
@@ -71,11 +90,12 @@ def plot_normalization(function: str, probe: Probe, reply: dict) -> bytes | None
             stats.plot(index, flat.std(axis=axes[0])[: len(index)], marker + "--", color=colour, label=f"{name} std",
                        alpha=0.7)
             hist.hist(data.ravel(), bins=30, histtype="step", color=colour, label=name, density=True)
-    stats.set_title(f"per-{label} mean and std of the output")
+    _title(stats, f"per-{label} mean and std of the output")
     stats.set_xlabel(label)
-    stats.legend(fontsize=7)
-    hist.set_title("distribution of the outputs")
-    hist.legend(fontsize=7)
+    _integer_ticks(stats.xaxis)
+    stats.legend(fontsize=LEGEND_SIZE)
+    _title(hist, "distribution of the outputs")
+    hist.legend(fontsize=LEGEND_SIZE)
     return _png(fig)
 
 
@@ -89,33 +109,43 @@ def plot_backward(function: str, probe: Probe, reply: dict) -> bytes | None:
         ax.plot(want.ravel(), want.ravel(), color=TARGET, lw=1, label="target (diagonal)")
         if isinstance(have, np.ndarray) and have.shape == want.shape:
             ax.scatter(want.ravel(), have.ravel(), s=12, color=YOURS, label="yours")
-        ax.set_title(f"{name}: yours against the target")
+        _title(ax, f"{name}: yours against the target")
         ax.set_xlabel("target")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=LEGEND_SIZE)
     return _png(fig)
 
 
 def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
+    """Running statistics over the session's steps: one line per feature (at most four),
+    the target as lines, yours as markers."""
     steps = probe.request.get("steps", [])
     results = reply.get("results", []) or []
-    wanted = [i for i, s in enumerate(steps) if s[0] == "get" and s[1] in ("running_mean", "running_var")
-              and probe.expected[i] is not None]
-    if not wanted:
+    fig, axes = _figure()
+    drawn = False
+    for ax, name in zip(axes, ("running_mean", "running_var")):
+        indices = [i for i, s in enumerate(steps) if s[0] == "get" and s[1] == name and probe.expected[i] is not None]
+        if not indices:
+            continue
+        x = np.arange(1, len(indices) + 1)
+        targets = np.array([np.ravel(probe.expected[i]) for i in indices])
+        features = min(4, targets.shape[1])
+        for j in range(features):
+            ax.plot(x, targets[:, j], "-", color=TARGET, alpha=1 - 0.2 * j, label="target" if j == 0 else None)
+            have = [as_plain(results[i]) if i < len(results) else None for i in indices]
+            pts = [(k, float(np.ravel(h)[j])) for k, h in zip(x, have)
+                   if isinstance(h, np.ndarray) and h.size == targets.shape[1]]
+            if pts:
+                ax.plot(*zip(*pts), "x", color=YOURS, ms=7, alpha=1 - 0.2 * j, label="yours" if j == 0 else None)
+        drawn = True
+        _title(ax, f"{name} of features 0-{features - 1} after each read")
+        ax.set_xlabel("read of the statistic (in step order)")
+        _integer_ticks(ax.xaxis)
+        _legend(ax)
+    if not drawn:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
         return None
-    fig, (mean_ax, var_ax) = _figure()
-    for ax, name in ((mean_ax, "running_mean"), (var_ax, "running_var")):
-        indices = [i for i in wanted if steps[i][1] == name]
-        for order, i in enumerate(indices):
-            target = probe.expected[i]
-            ax.plot(target, "o-", color=TARGET, alpha=0.4 + 0.6 * order / max(1, len(indices) - 1),
-                    label="target" if order == 0 else None)
-            have = as_plain(results[i]) if i < len(results) else None
-            if isinstance(have, np.ndarray) and have.shape == target.shape:
-                ax.plot(have, "x--", color=YOURS, alpha=0.4 + 0.6 * order / max(1, len(indices) - 1),
-                        label="yours" if order == 0 else None)
-        ax.set_title(f"{name} per feature, after each step")
-        ax.set_xlabel("feature")
-        ax.legend(fontsize=7)
     return _png(fig)
 
 
@@ -163,8 +193,8 @@ def plot_init(function: str, probe: Probe, reply: dict) -> bytes | None:
     has_draws = isinstance(got, np.ndarray) and got.size > 1 and np.isfinite(got).all()
     if has_draws:
         hist.hist(got.ravel(), bins=60, density=True, histtype="step", color=YOURS, label=f"yours (std {got.std():.3g})")
-    hist.set_title(f"your weights against the target (std {std:.3g})")
-    hist.legend(fontsize=7)
+    _title(hist, f"your weights against the target (std {std:.3g})")
+    hist.legend(fontsize=LEGEND_SIZE)
     kwargs = probe.request.get("kwargs", {})
     nonlinearity = kwargs.get("nonlinearity", "relu") if function.startswith("he_") else "tanh"
     width = min(_fan_in(shape), 1024)
@@ -178,22 +208,35 @@ def plot_init(function: str, probe: Probe, reply: dict) -> bytes | None:
         values = got.ravel()
         depth.semilogy(depth_profile(lambda s: rng.choice(values, size=s), width, nonlinearity), "x--",
                        color=YOURS, label="your init")
-    depth.set_title(f"activation std through 20 {nonlinearity} layers of width {width}")
+    _title(depth, f"activation std, 20 {nonlinearity} layers\n(width {width})")
     depth.set_xlabel("layer")
-    depth.legend(fontsize=7)
+    _integer_ticks(depth.xaxis)
+    depth.legend(fontsize=LEGEND_SIZE)
     return _png(fig)
 
 
 def plot_orthogonal(function: str, probe: Probe, reply: dict) -> bytes | None:
+    """The singular values, as their distance from gain: all 0 for an orthogonal matrix
+    times gain (a float32 matrix shows ~1e-7, a Gaussian one ~1)."""
     expected, got = probe.expected, _got(reply)
-    fig, (ax,) = _figure(1, 5.5)
+    fig, (ax,) = _figure(1, 6.5)
     rows = expected["shape"][0]
     cols = int(np.prod(expected["shape"][1:]))
-    ax.axhline(expected["gain"], color=TARGET, label=f"target: every singular value = gain = {expected['gain']:.3g}")
-    if isinstance(got, np.ndarray) and got.size and got.shape[0] == rows:
-        ax.plot(np.linalg.svd(got.reshape(rows, -1), compute_uv=False), "x", color=YOURS, label="yours")
-    ax.set_title(f"singular values of the {rows} x {cols} matrix")
-    ax.legend(fontsize=7)
+    gain = float(expected["gain"])
+    index = np.arange(1, min(rows, cols) + 1)
+    ax.plot(index, np.zeros(index.shape), "o-", color=TARGET, ms=5,
+            label=f"target: every singular value = gain = {gain:.3g}")
+    if isinstance(got, np.ndarray) and got.size and got.shape[0] == rows and np.isfinite(got).all():
+        values = np.linalg.svd(got.reshape(rows, -1), compute_uv=False)
+        gap = float(np.abs(values - gain).max())
+        ax.plot(np.arange(1, values.size + 1), values - gain, "x", color=YOURS, ms=8,
+                label=f"yours: up to {gap:.3g} from gain")
+    ax.ticklabel_format(axis="y", useOffset=False)
+    _title(ax, f"singular values of the {rows} x {cols} matrix, minus gain")
+    ax.set_xlabel("singular value (largest first)")
+    ax.set_ylabel("singular value - gain")
+    _integer_ticks(ax.xaxis)
+    _legend(ax)
     return _png(fig)
 
 
@@ -216,11 +259,12 @@ def plot_clipping(function: str, probe: Probe, reply: dict) -> bytes | None:
     if isinstance(yours, (list, tuple)) and len(yours) == len(grads) and all(isinstance(a, np.ndarray) for a in yours):
         bars.bar(positions + 0.27, norms(yours), 0.27, color=YOURS, label="yours after")
     if function == "clip_by_norm" and len(args) > 1:
-        bars.set_title(f"per-array norms (max_norm = {float(args[1]):.3g})")
+        _title(bars, f"per-array norms (max_norm = {float(args[1]):.3g})")
     else:
-        bars.set_title("per-array norms")
+        _title(bars, "per-array norms")
     bars.set_xlabel("array")
-    bars.legend(fontsize=7)
+    bars.set_xticks(positions)
+    bars.legend(fontsize=LEGEND_SIZE)
     flat = np.concatenate([g.ravel() for g in grads])
     top = np.argsort(-np.abs(flat))[:2]
     for data, colour, name, width in ((grads, INPUT, "before", 4), (after, TARGET, "target", 2.5), (yours, YOURS, "yours", 1.5)):
@@ -232,32 +276,38 @@ def plot_clipping(function: str, probe: Probe, reply: dict) -> bytes | None:
     arrows.set_xlim(-1.05, 1.05)
     arrows.set_ylim(-1.05, 1.05)
     arrows.set_aspect("equal")
-    arrows.set_title("direction of the two largest entries")
-    arrows.legend(fontsize=7)
+    _title(arrows, "direction of the two largest entries")
+    arrows.legend(fontsize=LEGEND_SIZE)
     return _png(fig)
 
 
 # --- schedules -----------------------------------------------------------------------------
 
 def plot_schedule(function: str, probe: Probe, reply: dict) -> bytes | None:
+    """The target over every step of the probe, as steps (a rate holds for one update);
+    yours as markers; the first differing step marked."""
     if probe.kind != "curve":
         return None
     steps, expected = probe.expected["steps"], probe.expected["values"]
     items = reply.get("results", []) if reply.get("ok") else []
     got = [as_plain(i.get("result")) if isinstance(i, dict) and i.get("ok") else None for i in items]
-    fig, (ax,) = _figure(1, 7.5)
-    ax.plot(steps, expected, "o-", color=TARGET, label="target", ms=3)
+    fig, (ax,) = _figure(1, 8.0)
+    order = np.argsort(steps)
+    xs, ys = np.asarray(steps)[order], np.asarray(expected, dtype=float)[order]
+    ax.plot(np.append(xs, xs[-1] + 1), np.append(ys, ys[-1]), drawstyle="steps-post", color=TARGET, lw=2,
+            label="target")
     points = [(s, g) for s, g in zip(steps, got) if isinstance(g, float)]
     if points:
-        ax.plot(*zip(*points), "x--", color=YOURS, label="yours", ms=4)
-    for step, want, have in zip(steps, expected, got):
+        ax.plot(*zip(*points), "x", color=YOURS, label="yours", ms=7, mew=1.5)
+    for step, want, have in sorted(zip(steps, expected, got + [None] * (len(steps) - len(got))), key=lambda t: t[0]):
         if not isinstance(have, float) or not math.isclose(have, want, rel_tol=1e-5, abs_tol=1e-8):
             ax.axvline(step, color=YOURS, ls=":", label=f"first difference: step {step}")
             break
     ax.set_xlabel("step (updates already taken)")
     ax.set_ylabel("learning rate")
-    ax.set_title(f"{function}: your schedule over the target")
-    ax.legend(fontsize=7)
+    _integer_ticks(ax.xaxis)
+    _title(ax, f"{function}: your rates over the target, steps {min(steps)} to {max(steps)}")
+    _legend(ax)
     return _png(fig)
 
 
@@ -285,9 +335,13 @@ def plot_values(function: str, probe: Probe, reply: dict) -> bytes | None:
     ax.bar(positions - 0.2, want, 0.4, color=TARGET, label="target")
     if have is not None and have.size >= want.size:
         ax.bar(positions + 0.2, have[: want.size], 0.4, color=YOURS, label="yours")
-    ax.set_title(f"{probe.label[:70]}")
+    _title(ax, f"{probe.label[:70]}")
     ax.set_xlabel("entry")
-    ax.legend(fontsize=7)
+    if want.size <= 12:
+        ax.set_xticks(positions)
+    else:
+        _integer_ticks(ax.xaxis)
+    ax.legend(fontsize=LEGEND_SIZE)
     return _png(fig)
 
 

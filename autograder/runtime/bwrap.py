@@ -2,7 +2,8 @@
 
 The worker sees only what is bound here: the Python install (interpreter, standard library,
 site-packages) and the system libraries it links, read-only; the worker's two source files,
-read-only (as data, not bound from the grader's folder); a private ``/proc`` and ``/dev``; and a size-capped tmpfs ``/tmp`` that holds the
+read-only (as data, not bound from the grader's folder); a private ``/proc`` and a read-only
+``/dev``; and a size-capped tmpfs ``/tmp`` that holds the
 fresh copy of the submission's modules. Nothing else of the host exists inside, so nothing
 needs to be hidden by covering it.
 
@@ -131,8 +132,9 @@ def sandbox_command(bwrap: str, read_only: Sequence[str], files: Mapping[int, st
     args += _merged_usr_links()
     for fd, target in files.items():
         args += ["--ro-bind-data", str(fd), target]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp",
-             "--clearenv"]
+    # /dev is bwrap's own small tree (null, zero, random, ...), made read-only: no /dev/shm to fill.
+    args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--size", str(tmp_bytes),
+             "--tmpfs", "/tmp", "--chdir", "/tmp", "--clearenv"]
     for name, value in (env or {}).items():
         args += ["--setenv", name, value]
     return [*args, "--", *command]

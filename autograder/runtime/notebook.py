@@ -12,9 +12,9 @@ import signal
 from pathlib import Path
 from types import SimpleNamespace
 
-from .mistakes import shipped_mistakes
+from .rule import GATED, PENDING
 from .runner import run_probes
-from .selfcheck import VISIBLE_FILE, load_visible_checks
+from .selfcheck import VISIBLE_FILE, estimate, failed_probes, likely_mistakes, load_visible_checks, mistake_block
 from .worker import _call, _error, _map, _session
 
 SECONDS_PER_CALL = 5
@@ -48,20 +48,29 @@ def run_in_kernel(namespace: SimpleNamespace, request: dict) -> dict:
 
 
 def check_in_notebook(function: str, namespace: dict, points: float) -> float:
-    """Run the visible checks of ``function`` on ``namespace``; print them; return
-    ``points`` times the share of visible checks passed (a preview, not the grade)."""
+    """Run the visible checks of ``function`` on ``namespace``; print them; return the points
+    the grade's rule (``rule``) gives on these checks for certain: a passed check is pending
+    until the hidden main checks pass, so the preview never shows credit the grade takes away."""
     checks = [c for c in load_visible_checks(Path(__file__).with_name(VISIBLE_FILE)) if c.function == function]
     module = SimpleNamespace(**namespace)
-    passed = 0
-    for check in checks:
-        run = run_probes(lambda probe: run_in_kernel(module, probe.request), check.probes)
-        if run.passed:
-            passed += 1
+    ask = lambda probe: run_in_kernel(module, probe.request)  # noqa: E731
+    runs = [run_probes(ask, check.probes) for check in checks]
+    scored, rows = estimate(checks, runs)
+    failures = []
+    for check, run, result in zip(checks, runs, scored):
+        if result.status == PENDING:
+            print(f"PASS  {check.description} (pending: {GATED.format(function=function)})")
+        elif run.passed:
             print(f"PASS  {check.description}")
-            continue
-        print(f"FAIL  {check.description}\n      {run.label}\n      {run.message}")
-        for mistake in shipped_mistakes(*run.failure):
-            print(f"      Likely mistake: {mistake['explanation']}\n      Hint: {mistake['hint']}")
-    print(f"{passed} of {len(checks)} visible checks pass. This is a preview: the grade comes from the "
-          "hidden checks, run on your code by the isolated grader.")
-    return round(points * passed / max(1, len(checks)), 2)
+        else:
+            print(f"FAIL  {check.description}\n      {run.label}\n      {run.message}")
+            failures += failed_probes(ask, run)
+    block = mistake_block(function, likely_mistakes(failures), "      ")
+    if block:
+        print(block)
+    row = rows[0] if rows else None
+    earned, pending = (row.earned, row.pending) if row else (0.0, 0.0)
+    print(f"{sum(r.passed for r in runs)} of {len(checks)} visible checks pass: {earned:g} points earned, {pending:g} "
+          f"pending, of {points:g}. This is a preview: the grade comes from the hidden checks, run on your code "
+          "by the isolated grader, with the same rule.")
+    return round(min(earned, points), 2)

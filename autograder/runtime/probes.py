@@ -88,12 +88,18 @@ def type_name(described: Any) -> str:
 
 # --- summaries for messages ----------------------------------------------------------------
 
+class Bare(str):
+    """An argument shown by its name, unquoted: the ``step`` of a schedule's curve label."""
+
+
 def summarize(value: Any) -> str:
-    """A short text for a value: arrays by shape, small ones in full."""
+    """A short text for a value: arrays by shape (as Python writes it), small ones in full."""
+    if isinstance(value, Bare):
+        return str(value)
     if isinstance(value, np.ndarray):
         if value.size <= 6:
             return _nested(value.tolist())
-        return f"({', '.join(map(str, value.shape))}) array"
+        return f"{tuple(value.shape)} array"
     if isinstance(value, Rng):
         return repr(value)
     if isinstance(value, float):
@@ -336,6 +342,20 @@ def judge(probe: Probe, reply: dict, replies: list[dict]) -> Verdict:
                                       "(inputs must never change)")
         return Verdict(True)
     raise ValueError(f"unknown probe kind {kind!r}")
+
+
+def judge_safely(probe: Probe, reply: dict, replies: list[dict]) -> Verdict:
+    """``judge``, with an answer it cannot read (a forged reply) failing like any wrong one."""
+    try:
+        return judge(probe, reply, replies)
+    except Exception as error:  # noqa: BLE001 - an unreadable answer fails its check
+        return Verdict(False, f"unreadable answer ({type(error).__name__} while judging it)")
+
+
+def reply_output(reply: Any) -> str:
+    """The text the student's code printed during a call (``reply["output"]``), or ""."""
+    text = reply.get("output") if isinstance(reply, dict) else None
+    return text if isinstance(text, str) else ""
 
 
 def _same_data(before: Any, after: Any) -> bool:

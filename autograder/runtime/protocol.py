@@ -29,6 +29,8 @@ MAX_ARRAYS = 10_000
 MAX_DEPTH = 32
 #: Array element kinds that may cross: bool, signed and unsigned ints, floats.
 ARRAY_KINDS = "biuf"
+#: Most elements one array may have: the largest honest answer has about 160,000.
+MAX_ARRAY_ELEMENTS = 2_000_000
 
 
 class ProtocolError(Exception):
@@ -151,17 +153,36 @@ def read_message(stream: BinaryIO) -> Any:
         total += size
         if total > MAX_MESSAGE_BYTES:
             raise ProtocolError("message too large")
-        try:
-            array = np.load(io.BytesIO(_read_exactly(stream, size)), allow_pickle=False)
-        except (ValueError, OSError, EOFError) as error:
-            raise ProtocolError(f"bad array: {error}") from None
-        if not isinstance(array, np.ndarray) or array.dtype.kind not in ARRAY_KINDS:
-            raise ProtocolError("an array that is not numeric")
+        array = _load_array(_read_exactly(stream, size))
         arrays.append(array)
     try:
         return _decode(tree, arrays)
     except RecursionError:
         raise ProtocolError("value nested too deeply") from None
+
+
+def _load_array(blob: bytes) -> np.ndarray:
+    """One ``.npy`` blob as a numeric array of at most ``MAX_ARRAY_ELEMENTS``; its header is
+    checked before any data is allocated, and any failure is a ``ProtocolError``."""
+    buffer = io.BytesIO(blob)
+    try:
+        version = np.lib.format.read_magic(buffer)
+        readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        shape, _, dtype = readers[version](buffer)  # the header only: nothing allocated yet
+        count = math.prod(shape)
+    except Exception as error:  # noqa: BLE001 - a forged header may raise anything
+        raise ProtocolError(f"bad array header: {type(error).__name__}") from None
+    if dtype.kind not in ARRAY_KINDS or dtype.hasobject:
+        raise ProtocolError("an array that is not numeric")
+    if count > MAX_ARRAY_ELEMENTS:
+        raise ProtocolError(f"an array of {count} elements (the limit is {MAX_ARRAY_ELEMENTS})")
+    try:
+        array = np.load(io.BytesIO(blob), allow_pickle=False)
+    except Exception as error:  # noqa: BLE001
+        raise ProtocolError(f"bad array: {type(error).__name__}") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in ARRAY_KINDS:
+        raise ProtocolError("an array that is not numeric")
+    return array
 
 
 def _count_arrays(node: Any) -> int:

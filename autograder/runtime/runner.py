@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..paths import MODULES
-from .probes import Probe, Verdict, failure_text, judge
+from .probes import Probe, Verdict, failure_text, judge_safely
 from .sandbox import Isolation, Limits, Worker, WorkerFailure, choose_isolation
 from .sources import Sources, read_folder
 
@@ -153,10 +153,7 @@ def run_probes(ask: Callable[[Probe], dict], probes: list[Probe]) -> CheckRun:
     for probe in probes:
         reply = ask(probe)
         replies.append(reply)
-        try:
-            verdict = judge(probe, reply, replies)
-        except Exception as error:  # noqa: BLE001 - an answer the judge cannot read fails its check
-            verdict = Verdict(False, f"unreadable answer ({type(error).__name__} while judging it)")
+        verdict = judge_safely(probe, reply, replies)
         if not verdict.ok:
             return CheckRun(False, verdict.message, probe.label, verdict, probes, replies)
     return CheckRun(True, "", "", None, probes, replies)

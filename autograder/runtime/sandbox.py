@@ -28,11 +28,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 from . import bwrap, cgroups, protocol, teardown
 
@@ -120,7 +123,7 @@ def probe(level: str, secrets: tuple[str, ...] = ()) -> str | None:
         readable = [s for s in secrets if _readable_by_others(s)]
         if readable:
             return (f"{readable[0]} is readable by other users, so a worker with its own uid could read it; "
-                    f"make the grader's files private first (chmod -R go-rwx)")
+                    f"make it private first (chmod -R go-rwx {readable[0]})")
     worker = Worker({}, Limits(startup_seconds=30.0), Isolation(level))
     try:
         worker.start()
@@ -174,11 +177,15 @@ def _cgroups_work() -> bool:
 
 
 def _readable_by_others(path: str) -> bool:
-    """Whether a process of another uid, in no group, could read the file ``path``."""
+    """Whether a process of another uid, in no group, could read the file ``path``, or reach
+    into the folder ``path`` (whose entries it could then open by name)."""
     target = Path(path).resolve()
-    if any(not ancestor.stat().st_mode & 0o001 for ancestor in target.parents):
+    try:
+        if any(not ancestor.stat().st_mode & 0o001 for ancestor in target.parents):
+            return False
+        return bool(target.stat().st_mode & (0o001 if target.is_dir() else 0o004))
+    except FileNotFoundError:
         return False
-    return bool(target.stat().st_mode & 0o004)
 
 
 # --- one worker -------------------------------------------------------------------------------
@@ -206,7 +213,7 @@ class Worker:
     _process: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _group: cgroups.Group | None = field(default=None, init=False, repr=False)
     _private: Path | None = field(default=None, init=False, repr=False)
-    _output: Any = field(default=None, init=False, repr=False)
+    _output: "_OutputTail | None" = field(default=None, init=False, repr=False)
     received: int = field(default=0, init=False)
     _seq: int = field(default=0, init=False, repr=False)
     _fds: list[int] = field(default_factory=list, init=False, repr=False)
@@ -226,7 +233,7 @@ class Worker:
         """Start the worker, install the submission's modules, and return its hello."""
         self.close()
         level, limits = self.isolation.level, self.limits
-        self._output = tempfile.TemporaryFile()  # unlinked at once: nothing is left if the grader dies
+        self._output = _OutputTail(limits.output_bytes)
         if self.isolation.cgroup:
             self._group = cgroups.create(cgroups.group_name(self.uid), limits.memory_bytes, limits.processes)
         lifeline_read, self._lifeline = os.pipe()  # the worker's end-of-file: the grader died
@@ -235,7 +242,7 @@ class Worker:
         command, env, preexec = self._command(level, lifeline_read)
         try:
             self._process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._output, env=env,
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                 cwd="/", preexec_fn=preexec, start_new_session=True, close_fds=True, pass_fds=self._fds)
         except OSError as error:
             self.close()
@@ -244,6 +251,7 @@ class Worker:
             for fd in self._fds:
                 os.close(fd)
             self._fds = []
+        self._output.drain(self._process.stderr)
         _widen(self._process.stdout.fileno())  # arrays of 100,000 draws cross in a few reads
         os.set_blocking(self._process.stdin.fileno(), False)
         hello = self._receive(limits.startup_seconds, "start")
@@ -333,6 +341,7 @@ class Worker:
                                  self.limits.reply_bytes - self.received)
         try:
             reply = protocol.read_message(reader)
+            self.received += _widening(reply)
         except TimeoutError:
             self.kill()
             raise WorkerFailure("timeout", f"{what} did not return within {limit or seconds:g} s") from None
@@ -346,6 +355,10 @@ class Worker:
             self.kill()
             raise WorkerFailure("protocol", f"the worker sent an unreadable answer while running {what} ({error})") \
                 from None
+        except Exception as error:  # noqa: BLE001 - whatever a forged reply makes the decoder raise
+            self.kill()
+            raise WorkerFailure("protocol", f"the worker sent an unreadable answer while running {what} "
+                                            f"({type(error).__name__})") from None
         finally:
             self.received += reader.count
         if not isinstance(reply, dict):
@@ -369,13 +382,7 @@ class Worker:
 
     def output(self) -> str:
         """What the worker printed outside any call, cut to ``limits.output_bytes``."""
-        if self._output is None or self._output.closed:
-            return ""
-        self._output.seek(0)
-        data = self._output.read(self.limits.output_bytes + 1)
-        self._output.seek(0, os.SEEK_END)
-        text = data[: self.limits.output_bytes].decode("utf-8", "replace")
-        return text + ("\n[output truncated]" if len(data) > self.limits.output_bytes else "")
+        return self._output.text() if self._output is not None else ""
 
     # stopping
 
@@ -404,7 +411,9 @@ class Worker:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        for stream in (process.stdin, process.stdout):
+        if self._output is not None:
+            self._output.join()
+        for stream in (process.stdin, process.stdout, process.stderr):
             try:
                 stream.close()
             except OSError:
@@ -422,9 +431,7 @@ class Worker:
         if self._private is not None:
             shutil.rmtree(self._private, ignore_errors=True)
             self._private = None
-        if self._output is not None:
-            self._output.close()
-            self._output = None
+        self._output = None
 
 
 def _memfd(path: Path) -> int:
@@ -433,6 +440,53 @@ def _memfd(path: Path) -> int:
     os.write(fd, path.read_bytes())
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
+
+
+def _widening(value: Any) -> int:
+    """Bytes that the judge's float64 copies of a reply's narrow arrays will add, charged to
+    the reply budget so that a flood of booleans costs what it will cost."""
+    if isinstance(value, np.ndarray):
+        return max(0, value.size * 8 - value.nbytes)
+    if isinstance(value, dict):
+        return sum(_widening(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_widening(item) for item in value)
+    return 0
+
+
+class _OutputTail:
+    """The worker's standard error (its printed output), drained by a thread as it comes so
+    that a flood never blocks the worker or fills a disk: the first ``limit`` bytes are kept,
+    the rest are counted and dropped."""
+
+    def __init__(self, limit: int):
+        self.limit, self.kept, self.dropped = limit, bytearray(), 0
+        self._thread: threading.Thread | None = None
+
+    def drain(self, stream) -> None:
+        def run() -> None:
+            fd = stream.fileno()
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                room = self.limit - len(self.kept)
+                self.kept += chunk[:max(room, 0)]
+                self.dropped += max(0, len(chunk) - max(room, 0))
+
+        self._thread = threading.Thread(target=run, name="worker-output", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def text(self) -> str:
+        text = bytes(self.kept).decode("utf-8", "replace")
+        return text + ("\n[output truncated]" if self.dropped else "")
 
 
 #: Longest text kept from a reply (messages, printed output, returned strings): whatever the

@@ -115,4 +115,8 @@ def clip_by_norm_output_contract(rng, ref):
 @check("clip_by_norm", share=1, visible=True)
 def clip_by_norm_worked_example(rng, ref):
     """clip_by_norm([[3, 0], [0, 4]], 1.0) -> ([[0.6, 0], [0, 0.8]], 5.0)."""
-    return [ref.value("clip_by_norm", [np.array([3.0, 0.0]), np.array([0.0, 4.0])], 1.0)]
+    # The second example tells clipping each array by its own norm (which shrinks these
+    # arrays) from clipping each entry by value (which leaves them alone): on the first
+    # one both give [[1, 0], [0, 1]].
+    return [ref.value("clip_by_norm", [np.array([3.0, 0.0]), np.array([0.0, 4.0])], 1.0),
+            ref.value("clip_by_norm", [np.array([0.6, 0.6]), np.array([0.5, 0.5])], 0.8)]

@@ -54,7 +54,8 @@ def cosine_decay_rejects_negative_step(rng, ref):
 @check("cosine_decay", share=1, visible=True)
 def cosine_decay_worked_values(rng, ref):
     """cosine_decay(5, 10, 1.0) = 0.5; cosine_decay(10 or 12, 10, 1.0, 0.1) = 0.1."""
-    return [ref.curve("cosine_decay", [0, 5, 10], 10, 1.0), ref.curve("cosine_decay", [10, 12], 10, 1.0, 0.1)]
+    # Over the whole range and past its end, so a plot shows the hold at min_lr.
+    return [ref.curve("cosine_decay", [0, 5, 10], 10, 1.0), ref.curve("cosine_decay", list(range(14)), 10, 1.0, 0.1)]
 
 
 @check("warmup_cosine", share=5, main=True)
@@ -122,4 +123,4 @@ def inverse_sqrt_rejects_negative_step(rng, ref):
 @check("inverse_sqrt", share=1, visible=True)
 def inverse_sqrt_worked_values(rng, ref):
     """inverse_sqrt(step, 4, 1.0) at 0, 2, 4, 16: 0.0, 0.5, 1.0, 0.5."""
-    return [ref.curve("inverse_sqrt", [0, 2, 4, 16], 4, 1.0)]
+    return [ref.curve("inverse_sqrt", list(range(17)), 4, 1.0)]

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import paths
-from ..runtime.probes import Probe, call_label, message_names
+from ..runtime.probes import Bare, Probe, call_label, message_names
 from ..runtime.protocol import canonical_key, copy_args, resolve_args
 from .weights import module_of
 
@@ -124,7 +124,7 @@ class Reference:
                 oracles.setdefault(helper, []).extend(table)
         if oracles:
             request["oracles"] = oracles
-        label = call_label(function, ("step", *rest), kwargs) + f" for step in {_steps_text(steps)}"
+        label = call_label(function, (Bare("step"), *rest), kwargs) + f" for step in {_steps_text(steps)}"
         return Probe("curve", request, label, {"steps": list(steps), "values": expected})
 
     def raises(self, function: str, *args: Any, names: tuple[str, ...] = (), **kwargs: Any) -> Probe:
