@@ -19,6 +19,8 @@ BAD = [
     ("check", ["MISSING"], "is not a folder"),
     ("check", ["exercises", "--html", "DIR"], "is a folder"),
     ("check", ["exercises", "--html", "FILE/report.html"], "is not a folder"),
+    ("check", ["exercises", "--json", "DIR"], "is a folder"),
+    ("check", ["exercises", "--function", "no_such_function"], "no_such_function"),
     ("grade", ["MISSING", "--out", "NEW"], "does not exist"),
     ("grade", ["FILE", "--out", "NEW"], "is not a folder"),
     ("grade", ["EMPTY", "--out", "NEW"], "no submission found"),
