@@ -196,7 +196,7 @@ def test_untouched_notebooks_raise_no_checksum_warning_and_plots_have_alt_text(c
     assert "has changed" not in LOGS["autograde"], LOGS["autograde"][-3000:]
     assert "Alternative text is missing" not in LOGS["feedback"], LOGS["feedback"][-3000:]
     report = (course / "feedback" / "buggy" / ASSIGNMENT / "clipping.html").read_text()
-    assert "alt='Plot for clip_by_norm" in report or 'alt="Plot for clip_by_norm' in report
+    assert "alt='plot for clip_by_norm'" in report or 'alt="plot for clip_by_norm"' in report
     assert "No description has been provided for this image" not in report
 
 
