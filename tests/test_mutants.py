@@ -29,7 +29,7 @@ def graded_mutants(tmp_path_factory):
     for mistake in CATALOGUE:
         write_mutant_submission(root / "subs" / mistake.name, mistake)
     grade_folder(root / "subs", root / "out", jobs=2, progress=False)
-    return {m.name: json.loads((root / "out" / m.name / "results.json").read_text()) for m in CATALOGUE}
+    return {m.name: json.loads((root / "out" / "submissions" / m.name / "results.json").read_text()) for m in CATALOGUE}
 
 
 def lost_points(results: dict) -> dict[str, float]:
@@ -205,7 +205,7 @@ def test_a_mutants_html_report_names_the_mistake_and_shows_a_plot(graded_mutants
 
 @pytest.fixture(scope="module")
 def graded_mutants_dir(graded_mutants, tmp_path_factory):
-    return next(tmp_path_factory.getbasetemp().glob("mutants*")) / "out"
+    return next(tmp_path_factory.getbasetemp().glob("mutants*")) / "out" / "submissions"
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +216,7 @@ def visible_runs(graded_mutants_dir):
     from autograder.runtime.selfcheck import failed_probes, load_visible_checks
 
     checks = load_visible_checks(paths.EXERCISES / VISIBLE_FILE)
-    folders = {m.name: graded_mutants_dir.parent / "subs" / m.name for m in CATALOGUE}
+    folders = {m.name: graded_mutants_dir.parent.parent / "subs" / m.name for m in CATALOGUE}
     folders.update({"reference": paths.SOLUTIONS, "stubs": paths.EXERCISES})
     found = {}
     for name, folder in folders.items():
@@ -255,7 +255,7 @@ def test_the_self_checks_estimate_never_shows_credit_that_grade_withholds(visibl
         shutil.copytree(folder, tmp_path / "subs" / name, ignore=shutil.ignore_patterns("test_*", "conftest.py", "*.json", "__pycache__"))
     grade_folder(tmp_path / "subs", tmp_path / "out", jobs=2, progress=False)
     graded = dict(graded_mutants)
-    graded.update({n: json.loads((tmp_path / "out" / n / "results.json").read_text()) for n in ("reference", "stubs")})
+    graded.update({n: json.loads((tmp_path / "out" / "submissions" / n / "results.json").read_text()) for n in ("reference", "stubs")})
     assert set(graded) == set(visible_runs)
     compared = pending_seen = 0
     for name, (checks, runs, _) in visible_runs.items():
@@ -286,7 +286,7 @@ def test_check_json_writes_what_the_table_shows(visible_runs, graded_mutants_dir
 
     from autograder.runtime.selfcheck import estimate_dict
 
-    folder = graded_mutants_dir.parent / "subs" / "cosine_not_held"
+    folder = graded_mutants_dir.parent.parent / "subs" / "cosine_not_held"
     done = subprocess.run([sys.executable, "-m", "autograder", "check", str(folder), "--json", str(tmp_path / "e.json"),
                            "--html", str(tmp_path / "r.html")], cwd=paths.REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
