@@ -255,7 +255,7 @@ def batch_mode_accuracy(model: MLP, x: Array, y: Array, batch: int) -> float:
     layer's running statistics are updated on the way: call this after ``accuracy``."""
     right = []
     with np.errstate(all="ignore"):
-        for start in range(0, len(x) - batch + 1, batch):
+        for start in range(0, len(x), batch):  # the last batch may be smaller (never of one)
             logits = model.forward(x[start:start + batch], train=True)
             right.append(logits.argmax(axis=1) == y[start:start + batch])
     return float(np.mean(np.concatenate(right)))

@@ -124,7 +124,7 @@ def status(module_name: str, functions: list[str]) -> dict[str, str]:
             state, why = check_function(raw, function, checks)
             STATE[function] = state
             line = {"pass": "passes its visible checks",
-                    "fail": f"FAILS a visible check ({why[:160]})",
+                    "fail": f"FAILS a visible check ({why if len(why) < 200 else why[:200] + '...'})",
                     "missing": "not written yet: its demos below are skipped"}[state]
             print(f"{'ok ' if state == 'pass' else '!! '} {function:20s} {line}")
     print(f"(your code: {where}; run `make check` for the full report)")

@@ -146,7 +146,7 @@ def test_lesson_runs_on_the_solutions_within_budget_without_noise(executed, path
 def test_lesson_normalization(executed):
     values = executed["01_normalization.ipynb"][2]
     assert values["mean_noise"][0] > 5 * values["mean_noise"][-1]
-    assert max(abs(s - 1) for s in values["bn_std"][1:]) < 1e-3 and 0.9 < values["bn_std"][0] < 1
+    assert max(abs(s - 1) for s in values["bn_std"][1:]) < 1e-2 and 0.9 < values["bn_std"][0] < 0.95  # eps
     assert max(abs(s - 1) for s in values["ln_std"]) < 1e-3
     assert values["near_one"] > 0.8
     runs = values["small_batch"]
@@ -298,3 +298,29 @@ def test_a_changed_lesson_makes_its_rendered_copy_stale(tmp_path):
     changed = tmp_path / path.name
     nbformat.write(book, changed)
     assert render.source_digest(changed) != render.source_digest(path)
+
+
+def test_the_release_carries_the_rendered_lessons_and_what_opens_them(fresh_release):
+    for path in LESSONS:
+        html = fresh_release / "lessons" / "rendered" / f"{path.stem}.html"
+        assert html.is_file() and "data:image/png;base64" in html.read_text()
+    for module in ("lessonkit.py", "harness.py", "render.py"):
+        assert (fresh_release / "lessons" / module).is_file()
+    requirements = (fresh_release / "requirements.txt").read_text()
+    assert all(re.search(rf"^{name}>=", requirements, re.M) for name in ("jupyterlab", "ipykernel", "nbconvert"))
+    assert "\nlessons:" in (fresh_release / "Makefile").read_text()
+    readme = (fresh_release / "README.md").read_text()
+    assert "jupyter lab lessons/" in readme and "lessons/rendered/" in readme and "make lessons" in readme
+
+
+def test_render_in_the_release_writes_the_students_own_html(fresh_release):
+    import subprocess
+
+    done = subprocess.run([sys.executable, "lessons/render.py", "03_clipping"], cwd=fresh_release,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = (fresh_release / "build" / "lessons" / "03_clipping.html").read_text()
+    assert "not written yet" in html and "Rendered with your code" in html
+    refused = subprocess.run([sys.executable, "lessons/render.py", "--reference"], cwd=fresh_release,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "solutions/" in refused.stderr
