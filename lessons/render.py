@@ -6,6 +6,11 @@
 The rendered copies in ``lessons/rendered/`` are what students read before they write any
 code. Each records a digest of what it was made from (the notebooks, the lessons' modules and
 the reference solutions); ``tests/test_lessons.py`` fails when a copy is stale.
+
+Why committed rather than built by ``python -m autograder release``: the release holds no
+solutions, so its copies must be made in the repository anyway; committing them (about half a
+megabyte: figures as 72-dpi, 64-colour PNG) keeps ``release`` fast and lets the freshness test
+compare digests instead of executing every lesson once more.
 """
 from __future__ import annotations
 
