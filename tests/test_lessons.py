@@ -241,7 +241,7 @@ def test_lesson_capstone_learning_rate_sweep_and_the_rest(executed):
     # §4 and diagnostics
     assert values["early"]["lr 0.03, 24 warmup steps"] < values["early"]["lr 0.03, no warmup"]
     sat = values["saturated"]
-    assert sat["no normalization"] > 0.3 and sat["layer norm"] < 0.1 and sat["batch norm"] < 0.1
+    assert sat["no normalization"] > 0.5 and sat["layer norm"] < 0.1 and sat["batch norm"] < 0.1
     assert values["best_ratio"] > 1e-3
 
 
