@@ -45,11 +45,15 @@ PROBES = {
                          " jump_clipped=jump_clipped, jump_plain=jump_plain)",
     "04_schedules.ipynb": "dict(cosine_end=SHAPES['warmup_cosine'][1](999), final_loss={k: v.tolist() for k, v in"
                           " final_loss.items()}, diverged={k: sum(l.diverged_at is not None for l in v) for k, v in"
-                          " schedule_runs.items()}, early=early_loss, late=late_loss)",
+                          " schedule_runs.items()}, early=early_loss, late=late_loss,"
+                          " first=[max(l.loss[:5]) for l in adam_runs['0.03, no warmup']],"
+                          " warm_first=[max(l.loss[:5]) for l in adam_runs['0.03, 24 warmup steps']],"
+                          " warm_spike=max(max(l.loss[24:120]) for l in adam_runs['0.03, 24 warmup steps']))",
     "05_capstone.ipynb": "dict(first_loss=first_loss, init_acc={k: H.seed_accuracies(v).tolist() for k, v in"
                          " init_runs.items()}, sweep={f'{k[0]}|{k[1]}': v.tolist() for k, v in sweep_acc.items()},"
                          " stable=stable, clip_acc={k: H.seed_accuracies(v).tolist() for k, v in clip_runs.items()},"
                          " clipped_share=clipped_share, early=early_loss,"
+                         " first={k: [max(l.loss[:5]) for l in v] for k, v in warm_runs.items()},"
                          " saturated={k: float(v.mean()) for k, v in saturated.items()},"
                          " best_ratio=float(ratios[best]), best=best)",
 }
@@ -210,6 +214,8 @@ def test_lesson_schedules_ranking_and_warmup(executed):
     assert early["0.03, 24 warmup steps"] < early["0.03, no warmup"]
     assert late["0.03, 24 warmup steps"] < late["0.03, no warmup"]
     assert late["0.03, 24 warmup steps"] < 2 * late["0.001, no warmup"]    # "about as well"
+    assert min(values["first"]) > max(values["warm_first"]) + 0.2          # jump on the first updates
+    assert values["warm_spike"] > 2.0                                       # "the warmup runs spike too"
 
 
 def test_lesson_capstone_learning_rate_sweep_and_the_rest(executed):
@@ -240,6 +246,7 @@ def test_lesson_capstone_learning_rate_sweep_and_the_rest(executed):
     assert share["max_norm=1"] > 0.5 and min(clip_acc["max_norm=1"]) > 0.9 > mean(clip_acc["no clipping"])
     # §4 and diagnostics
     assert values["early"]["lr 0.03, 24 warmup steps"] < values["early"]["lr 0.03, no warmup"]
+    assert min(values["first"]["lr 0.03, no warmup"]) > max(values["first"]["lr 0.03, 24 warmup steps"]) + 0.2
     sat = values["saturated"]
     assert sat["no normalization"] > 0.5 and sat["layer norm"] < 0.1 and sat["batch norm"] < 0.1
     assert values["best_ratio"] > 1e-3
