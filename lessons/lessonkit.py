@@ -36,7 +36,7 @@ try:  # the lessons' matrices are small: one BLAS thread is faster, and much fas
 except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
     pass
 
-#: Each function's state, filled by ``status``: "pass", "fail" or "missing".
+#: Each function's state, filled by ``status``: "pass", "fail", "missing" or "unchecked".
 STATE: dict[str, str] = {}
 
 
@@ -112,6 +112,15 @@ def check_function(module: ModuleType, function: str, checks: list) -> tuple[str
     return ("fail", failures[0]) if failures else ("pass", "")
 
 
+def _guess_state(module: ModuleType, function: str) -> str:
+    """Without the visible checks: "missing" while the stub's ``NotImplementedError`` is there."""
+    import inspect
+
+    target = getattr(module, function)
+    source = inspect.getsource(target.__init__ if isinstance(target, type) else target)
+    return "missing" if "raise NotImplementedError" in source else "unchecked"
+
+
 def status(module_name: str, functions: list[str]) -> dict[str, str]:
     """Print one line per function (passes / FAILS / not written yet) and remember it."""
     import numpy as np
@@ -121,12 +130,16 @@ def status(module_name: str, functions: list[str]) -> dict[str, str]:
     where = f"{implementation_folder().name}/{module_name}.py"
     with np.errstate(all="ignore"):
         for function in functions:
-            state, why = check_function(raw, function, checks)
+            try:
+                state, why = check_function(raw, function, checks)
+            except ImportError:  # a platform without the runtime's needs (resource, SIGALRM)
+                state, why = _guess_state(raw, function), ""
             STATE[function] = state
             line = {"pass": "passes its visible checks",
                     "fail": f"FAILS a visible check ({why if len(why) < 200 else why[:200] + '...'})",
-                    "missing": "not written yet: its demos below are skipped"}[state]
-            print(f"{'ok ' if state == 'pass' else '!! '} {function:20s} {line}")
+                    "missing": "not written yet: its demos below are skipped",
+                    "unchecked": "written; not checked here (this platform cannot run the checks)"}[state]
+            print(f"{ {'pass': 'ok ', 'unchecked': '?? '}.get(state, '!! ')} {function:20s} {line}")
     print(f"(your code: {where}; run `make check` for the full report)")
     return {f: STATE[f] for f in functions}
 

@@ -334,3 +334,20 @@ def test_render_in_the_release_writes_the_students_own_html(fresh_release):
     refused = subprocess.run([sys.executable, "lessons/render.py", "--reference"], cwd=fresh_release,
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "solutions/" in refused.stderr
+
+
+def test_status_without_the_runtime_still_tells_written_from_missing():
+    import subprocess
+
+    script = ("import lessonkit as k\n"
+              "def unavailable(*args): raise ImportError('no resource module here')\n"
+              "k.check_function = unavailable\n"
+              "print(k.status('normalization', ['batch_norm', 'BatchNorm']))\n")
+    states = {}
+    for impl in ("solutions", "exercises"):
+        done = subprocess.run([sys.executable, "-c", script], cwd=paths.LESSONS, capture_output=True, text=True,
+                              env={**os.environ, "STABILITY_IMPL": impl}, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        states[impl] = done.stdout.strip().splitlines()[-1]
+    assert states["solutions"] == "{'batch_norm': 'unchecked', 'BatchNorm': 'unchecked'}"
+    assert states["exercises"] == "{'batch_norm': 'missing', 'BatchNorm': 'missing'}"
