@@ -119,6 +119,17 @@ def _copy_python(source: Path, target: Path) -> None:
         shutil.copy2(path, target / path.name)
 
 
+def _copy_lesson_extras(lessons: Path) -> None:
+    """The lessons' modules and their rendered copies (``lessons/rendered/*.html``)."""
+    if not lessons.is_dir():
+        return
+    for name in LESSON_MODULES:
+        shutil.copy2(paths.LESSONS / name, lessons / name)
+    rendered = paths.LESSONS / "rendered"
+    if rendered.is_dir():
+        shutil.copytree(rendered, lessons / "rendered")
+
+
 def build_release(out_dir: Path) -> list[Path]:
     """Write the student repository into ``out_dir`` (which must not exist or be empty)."""
     out_dir = Path(out_dir)
@@ -140,14 +151,12 @@ def build_release(out_dir: Path) -> list[Path]:
         lessons = out_dir / "lessons"
         lessons.mkdir()
         for path in sorted(paths.LESSONS.iterdir()):
-            if path.suffix in (".ipynb", ".md") or path.name in LESSON_MODULES:
+            if path.suffix in (".ipynb", ".md") or path.name == "lessonkit.py":
                 shutil.copy2(path, lessons / path.name)
-        rendered = paths.LESSONS / "rendered"
-        if rendered.is_dir():
-            shutil.copytree(rendered, lessons / "rendered")
     (out_dir / "README.md").write_text(STUDENT_README)
     (out_dir / "requirements.txt").write_text(STUDENT_REQUIREMENTS)
     (out_dir / "Makefile").write_text(STUDENT_MAKEFILE)
     (out_dir / "pyproject.toml").write_text(STUDENT_PYPROJECT)
     (out_dir / ".gitignore").write_text(".venv/\n__pycache__/\nbuild/\n.pytest_cache/\n")
+    _copy_lesson_extras(out_dir / "lessons")
     return sorted(p for p in out_dir.rglob("*") if p.is_file())
