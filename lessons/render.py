@@ -33,8 +33,9 @@ def lessons() -> list[Path]:
 
 
 def source_digest(notebook: Path) -> str:
-    """A digest of what the rendered copy of ``notebook`` shows: its cells' sources, the
-    lessons' modules, and the reference solutions whose outputs it holds."""
+    """A digest of what the rendered copy of ``notebook`` shows: its cells' sources, and the
+    code (not the comments or docstrings) of the lessons' modules and of the reference
+    solutions whose outputs it holds."""
     import nbformat
 
     digest = hashlib.sha256()
@@ -43,8 +44,22 @@ def source_digest(notebook: Path) -> str:
         digest.update(f"{cell.cell_type}\0{cell.source}\0".encode())
     for path in sorted(HERE.glob("*.py")) + sorted((ROOT / "solutions").glob("*.py")):
         if path.name != "render.py":
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            digest.update(path.name.encode() + b"\0" + code_of(path).encode())
     return digest.hexdigest()
+
+
+def code_of(path: Path) -> str:
+    """A module's code without its comments and docstrings, which change no output."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
 
 
 def recorded_digest(html: Path) -> str | None:

@@ -301,6 +301,16 @@ def test_rendered_copy_is_fresh_and_small(path):
     assert "Traceback" not in text and "Skipped" not in text
 
 
+def test_a_docstring_is_not_code_but_a_changed_line_is(tmp_path):
+    source = tmp_path / "module.py"
+    source.write_text('"""One doc."""\n# a comment\ndef f(x):\n    """Doc."""\n    return x + 1\n')
+    code = render.code_of(source)
+    source.write_text('"""Another doc."""\ndef f(x):\n    """Other doc."""\n    return x + 1\n')
+    assert render.code_of(source) == code
+    source.write_text('"""One doc."""\ndef f(x):\n    return x + 2\n')
+    assert render.code_of(source) != code
+
+
 def test_a_changed_lesson_makes_its_rendered_copy_stale(tmp_path):
     path = LESSONS[0]
     book = nbformat.read(path, as_version=4)
