@@ -149,13 +149,19 @@ def failing(*functions: str) -> list[str]:
     return [f for f in functions if STATE.get(f) == "fail"]
 
 
-def ready(*functions: str) -> bool:
-    """Whether a demo that calls ``functions`` can run. Prints one line when it cannot (a
-    function is not written yet), and a warning when a function fails its visible checks."""
+def ready(*functions: str, after: tuple[str, ...] = ()) -> bool:
+    """Whether a demo that calls ``functions`` (and uses the variables ``after`` of earlier
+    cells) can run. Prints one line when it cannot (a function is not written yet, or an
+    earlier cell stopped), and a warning when a function fails its visible checks."""
     missing = [f for f in functions if STATE.get(f) == "missing"]
     if missing:
         print(f"Skipped: this demo needs {', '.join(missing)}, not written yet. "
               "The rendered copy in lessons/rendered/ shows its output.")
+        return False
+    earlier = sys._getframe(1).f_globals
+    absent = [name for name in after if name not in earlier]
+    if absent:
+        print(f"Skipped: this demo uses {', '.join(absent)} from an earlier cell, which stopped with an error.")
         return False
     bad = failing(*functions)
     if bad:

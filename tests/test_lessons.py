@@ -60,7 +60,8 @@ PROBES = {
 PROBE_MARK = "LESSON-PROBE "
 
 
-def execute(path: Path, impl: str | None = "solutions", probe: str | None = None, cwd: Path | None = None):
+def execute(path: Path, impl: str | None = "solutions", probe: str | None = None, cwd: Path | None = None,
+            allow_errors: bool = False):
     """Run a lesson; returns (executed notebook, seconds, the probe's values or None)."""
     book = nbformat.read(path, as_version=4)
     if probe:
@@ -71,7 +72,7 @@ def execute(path: Path, impl: str | None = "solutions", probe: str | None = None
         os.environ["STABILITY_IMPL"] = impl
     try:
         client = nbclient.NotebookClient(book, timeout=BUDGET_SECONDS.get(path.name, DEFAULT_BUDGET),
-                                         kernel_name="python3",
+                                         kernel_name="python3", allow_errors=allow_errors,
                                          resources={"metadata": {"path": str(cwd or path.parent)}})
         started = time.perf_counter()
         client.execute()
@@ -286,6 +287,20 @@ def test_lesson_normalization_warns_about_a_wrong_layer_norm(tmp_path):
     assert "WARNING: the output below comes from layer_norm" in texts
     assert any("image/png" in o.get("data", {}) for o in wild.outputs)
     assert re.search(r"batch_norm\s+passes", outputs_text(book))
+
+
+def test_a_crashing_function_stops_its_own_demo_only(tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(paths.SOLUTIONS, broken)
+    with open(broken / "normalization.py", "a") as module:
+        module.write("\n\ndef batch_norm_backward(dout, x, gamma, eps=1e-5):\n    return dout[:1], gamma, gamma\n")
+    book, _, _ = execute(paths.LESSONS / "05_capstone.ipynb", impl=str(broken), allow_errors=True)
+    errors = [c for c in book.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert len(errors) == 1 and "sweep = {" in errors[0].source
+    text = outputs_text(book)
+    assert re.search(r"batch_norm_backward\s+FAILS", text)
+    assert text.count("Skipped: this demo uses sweep from an earlier cell") == 3
+    assert "WARNING: the output below comes from batch_norm_backward" in text
 
 
 # --- the rendered copies --------------------------------------------------------------------
