@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: check test stubs clean
+.PHONY: check test stubs lessons clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP)
 
 stubs: $(STAMP)
 	$(PY) -m autograder stubs
+
+# Re-render lessons/rendered/*.html with the reference's outputs (commit them; a test fails
+# when they are stale). `python lessons/render.py` renders your exercises/ into build/lessons/.
+lessons: $(STAMP)
+	$(PY) lessons/render.py --reference
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -20,14 +20,18 @@ from .stubgen import student_files
 RUNTIME_FILES = ("__init__.py", "__main__.py", "cli.py", "paths.py", "atomic.py", "selfcheck_report.py")
 RUNTIME_PACKAGES = ("runtime", "report")
 EXERCISE_EXTRAS = ("test_selfcheck.py", "conftest.py")
+#: The lessons' own modules: the status lines, the training harness, and `make lessons`.
+LESSON_MODULES = ("lessonkit.py", "harness.py", "render.py")
 
 STUDENT_REQUIREMENTS = """\
 numpy>=1.26
 pytest>=8.0
 matplotlib>=3.8
 scikit-learn>=1.4       # the capstone lesson's digits dataset (bundled, no download)
-nbclient>=0.10          # run the lessons from the command line: make lessons
-ipykernel>=6.0
+jupyterlab>=4.0         # open the lessons: jupyter lab lessons/
+ipykernel>=6.0          # the kernel that runs them
+nbclient>=0.10          # run them from the command line: make lessons
+nbconvert>=7.0          # ... and write them as HTML (build/lessons/)
 """
 
 STUDENT_MAKEFILE = """\
@@ -38,7 +42,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: check test
+.PHONY: check test lessons
 
 $(STAMP): requirements.txt
 \ttest -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +54,9 @@ check: $(STAMP)
 
 test: $(STAMP)
 \t$(PY) -m pytest exercises
+
+lessons: $(STAMP)
+\t$(PY) lessons/render.py
 """
 
 STUDENT_PYPROJECT = """\
@@ -73,10 +80,27 @@ python -m venv .venv
 .venv\\Scripts\\python -m autograder check exercises
 ```
 
+## The lessons
+
+`lessons/rendered/*.html` are the five lessons with every figure and number as the reference
+implementation draws them: open them in a browser and read them first, before any code.
+
+The notebooks `lessons/*.ipynb` run *your* functions. Open them with
+
+```bash
+make check                      # once, to set up .venv
+.venv/bin/jupyter lab lessons/  # Windows: .venv\\Scripts\\jupyter lab lessons/
+```
+
+Each lesson starts with one line per function it uses: passes the visible checks, FAILS
+them, or not written yet. A demo whose function is not written yet is skipped, and a figure
+drawn from a function that fails its checks carries a red warning: compare your figures with
+the rendered copies. `make lessons` runs every lesson on your code and writes
+`build/lessons/*.html`.
+
 ## What to do
 
-1. Read the lessons in `lessons/` (open them in Jupyter; they run your own functions, and
-   say so plainly where one is not written yet).
+1. Read the lessons (above).
 2. Open `exercises/<module>.py`: each function's docstring gives the shapes, the formula, the
    convention and a worked example; its body is `raise NotImplementedError(...)`. Replace it.
 3. Run `make check`. The table shows your points on the visible checks and the first failure
@@ -115,6 +139,17 @@ def _copy_python(source: Path, target: Path) -> None:
         shutil.copy2(path, target / path.name)
 
 
+def _copy_lesson_extras(lessons: Path) -> None:
+    """The lessons' modules and their rendered copies (``lessons/rendered/*.html``)."""
+    if not lessons.is_dir():
+        return
+    for name in LESSON_MODULES:
+        shutil.copy2(paths.LESSONS / name, lessons / name)
+    rendered = paths.LESSONS / "rendered"
+    if rendered.is_dir():
+        shutil.copytree(rendered, lessons / "rendered")
+
+
 def build_release(out_dir: Path) -> list[Path]:
     """Write the student repository into ``out_dir`` (which must not exist or be empty)."""
     out_dir = Path(out_dir)
@@ -147,4 +182,5 @@ def build_release(out_dir: Path) -> list[Path]:
     (out_dir / "Makefile").write_text(STUDENT_MAKEFILE)
     (out_dir / "pyproject.toml").write_text(STUDENT_PYPROJECT)
     (out_dir / ".gitignore").write_text(".venv/\n__pycache__/\nbuild/\n.pytest_cache/\n")
+    _copy_lesson_extras(out_dir / "lessons")
     return sorted(p for p in out_dir.rglob("*") if p.is_file())
