@@ -244,10 +244,10 @@ class SourceError(Exception):
 def _read_limited(path: Path, limit: int) -> bytes:
     """The bytes of a regular file of its own (no link, no hard link, no special file), opened
     the way the runtime opens modules: with the student's rights when the grader is root."""
-    from .runtime.sources import _open_checked  # one way to open a student's file
+    from .runtime.sources import open_checked  # one way to open a student's file
 
     try:
-        fd = _open_checked(path, f"`{path.name}`", limit)
+        fd = open_checked(path, f"`{path.name}`", limit)
     except ValueError as error:
         raise SourceError(str(error)) from None
     with os.fdopen(fd, "rb") as handle:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import math
+from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Unicode
@@ -71,7 +72,11 @@ class IsolatedGrading(NbGraderPreprocessor):
         if module not in paths.MODULES:
             return nb, resources
         checks = [c for c in all_checks() if module_of(c.function) == module]
-        isolation = choose_isolation(self.isolation or None, secrets=paths.secret_files())
+        # nbgrader runs this in COURSE/autograded/<student>/<assignment>: at the uid level the
+        # course (every student's notebooks, gradebook.db) must be private too.
+        notebook_dir = Path(resources.get("metadata", {}).get("path", ".")).resolve()
+        course = notebook_dir.parents[2] if len(notebook_dir.parents) > 2 else notebook_dir
+        isolation = choose_isolation(self.isolation or None, secrets=(*paths.secret_files(), str(course)))
         sources = from_texts({module: module_source(nb)}, [module])
         grade = grade_submission(sources, f"nbgrader-{info.get('student', 'student')}", isolation=isolation,
                                  limits=Limits(call_seconds=self.call_seconds), checks=checks)

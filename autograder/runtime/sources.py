@@ -54,7 +54,7 @@ def check_text(name: str, data: bytes) -> str:
         raise ValueError(f"{name} is not valid UTF-8 (byte {error.start}); save it as UTF-8") from None
 
 
-def _open_checked(path: Path, name: str, limit: int = MAX_SOURCE_BYTES) -> int:
+def open_checked(path: Path, name: str, limit: int = MAX_SOURCE_BYTES) -> int:
     """A descriptor to read ``path`` from, after refusing links, special files and size
     (``limit`` bytes: a notebook, with its outputs, may be larger than its code).
 
@@ -102,7 +102,7 @@ def _open_checked(path: Path, name: str, limit: int = MAX_SOURCE_BYTES) -> int:
 
 def read_file(path: Path, name: str) -> str:
     """One module's text; ``ValueError`` with a plain message when it cannot be accepted."""
-    with os.fdopen(_open_checked(Path(path), name), "rb") as handle:
+    with os.fdopen(open_checked(Path(path), name), "rb") as handle:
         data = handle.read(MAX_SOURCE_BYTES + 1)
     if len(data) > MAX_SOURCE_BYTES:
         raise ValueError(f"{name} is larger than the limit of {MAX_SOURCE_BYTES:,} bytes")
