@@ -18,28 +18,26 @@ class UsageError(Exception):
     """A bad path or argument: reported as one line on stderr, exit status 2."""
 
 
+def _under_a_folder(path: Path, option: str) -> Path:
+    """``path``, whose nearest existing ancestor must be a folder (so it can be made)."""
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise UsageError(f"{option} {path}: {parent} is not a folder")
+    return path
+
+
 def _file_target(path: Path, option: str) -> Path:
     """A file the command will write: not a folder, and its folder exists or can be made."""
     if path.is_dir():
         raise UsageError(f"{option} {path} is a folder; give the file to write")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UsageError(f"{option} {path}: {parent} is not a folder")
-            break
-    return path
+    return _under_a_folder(path, option)
 
 
 def _folder_target(path: Path, option: str) -> Path:
     """A folder the command will write into: a folder or nothing yet, under a folder."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"{option} {path} exists and is not a folder")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UsageError(f"{option} {path}: {parent} is not a folder")
-            break
-    return path
+    return _under_a_folder(path, option)
 
 
 def _cmd_stubs(args: argparse.Namespace) -> int:

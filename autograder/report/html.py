@@ -87,7 +87,7 @@ def _section(section: FunctionSection) -> str:
     head = (f"<section id='{_e(section.function)}'><h2>{_e(section.function)} "
             f"<span class='{status}'>{section.earned:g} / {section.available:g}</span></h2>")
     if section.unwritten:
-        return head + f"<p class='none'>Not written yet: every call raised NotImplementedError.</p></section>"
+        return head + "<p class='none'>Not written yet: every call raised NotImplementedError.</p></section>"
     parts = [head]
     for check in section.checks:
         pending = check.status == "pending"
