@@ -236,6 +236,8 @@ class Worker:
         self._output = _OutputTail(limits.output_bytes)
         if self.isolation.cgroup:
             self._group = cgroups.create(cgroups.group_name(self.uid), limits.memory_bytes, limits.processes)
+            if self._group is None:  # the run promised per-submission bounds: no silent weakening
+                raise WorkerFailure("sandbox", "the submission's cgroup could not be created")
         lifeline_read, self._lifeline = os.pipe()  # the worker's end-of-file: the grader died
         os.set_inheritable(lifeline_read, True)
         self._fds.append(lifeline_read)
