@@ -107,3 +107,36 @@ def test_check_names_a_mistake_in_the_terminal_too(tmp_path):
     assert done.returncode == 1
     assert mistake.explanation in done.stdout and mistake.hint in done.stdout
     assert f"Likely mistake in {mistake.function}: {mistake.explanation}" in done.stdout
+
+
+def _he_normal_always_fan_in(folder):
+    """The reference, but he_normal divides by fan_in whatever the mode."""
+    from submission_kit import reference_submission
+
+    reference_submission(folder)
+    path = folder / "initialization.py"
+    source = path.read_text()
+    head, tail = source.split("def he_normal", 1)
+    old = 'fan = fan_in if mode == "fan_in" else fan_out'
+    assert old in tail
+    path.write_text(head + "def he_normal" + tail.replace(old, "fan = fan_in", 1))
+    return folder
+
+
+def test_a_mistake_whose_fix_would_break_passing_answers_is_not_named(tmp_path):
+    """he_normal with fan = fan_in for both modes: its fan_in answers pass (the visible
+    he_normal((500, 250)) too), so he_normal_other_fan, whose mutant fails those, is not the
+    hint to give, although it matches the failed fan_out probes."""
+    grade = grade_submission(_he_normal_always_fan_in(tmp_path), "fan_in_only")
+    mine = [t for t in grade.tests if t.function == "he_normal"]
+    assert any(not t.passed for t in mine)
+    assert next(t for t in mine if t.name == "he_normal_small_example").passed
+    named = [m.name for t in mine for m in t.mistakes]
+    assert "he_normal_other_fan" not in named, named
+    # The rest of the rule holds: the mutant itself still gets its own mistake named.
+    from autograder.feedback.catalogue import by_name
+    from autograder.feedback.mutants import write_mutant_submission
+
+    mutant = grade_submission(write_mutant_submission(tmp_path / "mutant", by_name("he_normal_other_fan")), "other_fan")
+    assert "he_normal_other_fan" in [m.name for t in mutant.tests for m in t.mistakes]
+
