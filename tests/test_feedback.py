@@ -140,3 +140,40 @@ def test_a_mistake_whose_fix_would_break_passing_answers_is_not_named(tmp_path):
     mutant = grade_submission(write_mutant_submission(tmp_path / "mutant", by_name("he_normal_other_fan")), "other_fan")
     assert "he_normal_other_fan" in [m.name for t in mutant.tests for m in t.mistakes]
 
+
+def _check_texts(report: str, description: str) -> str:
+    """The text of one check's block in a feedback report."""
+    start = report.index(description)
+    return report[start:report.index("</div></div>", start) if "</div></div>" in report[start:] else start + 400]
+
+
+def test_the_graded_report_says_not_counted_never_pending(tmp_path):
+    """Grading is over: a passed check of a function whose main checks failed is "not
+    counted", in feedback.html and results.json; with partial credit, the credit is said."""
+    import json
+
+    from autograder.feedback.catalogue import by_name
+    from autograder.feedback.mutants import write_mutant_submission
+    from autograder.results import results_json
+
+    grade = grade_submission(_he_normal_always_fan_in(tmp_path / "fan_in"), "fan_in_only")
+    small = next(t for t in grade.tests if t.name == "he_normal_small_example")
+    assert small.passed and small.score == 0
+    report = feedback_html(grade)
+    block = _check_texts(report, small.description)
+    assert "not counted: he_normal&#x27;s main checks failed" in block and "pending" not in block, block
+    output = next(t for t in json.loads(results_json(grade))["tests"] if t["name"].endswith(small.name))["output"]
+    assert "not counted: he_normal's main checks failed" in output and "pending" not in output, output
+    section = report[report.index("<section id='he_normal'>"):]
+    assert "pending" not in section[:section.index("</section>")]
+
+    partial = grade_submission(write_mutant_submission(tmp_path / "transposed", by_name("he_normal_shape_transposed")),
+                               "transposed")
+    mine = [t for t in partial.tests if t.function == "he_normal"]
+    assert all(t.partial == "he_normal_shape_transposed" for t in mine)
+    texts = [t["output"] for t in json.loads(results_json(partial))["tests"] if t["tags"][0] == "he_normal"]
+    assert texts and not any("pending" in text or "not counted" in text for text in texts), texts
+    assert all("partial credit" in text for text in texts), texts
+    report = feedback_html(partial)
+    section = report[report.index("<section id='he_normal'>"):]
+    assert "pending" not in section[:section.index("</section>")]
