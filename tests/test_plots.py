@@ -101,6 +101,29 @@ def test_batchnorm_shows_running_statistics_over_several_steps(figure_of):
     legible(fig)
 
 
+def test_batchnorm_counts_training_calls_in_messages_and_plot(figure_of):
+    """Gets, sets and eval calls are not steps of training: the message and the plot's x axis
+    count training calls (bn(x) in training mode), the same count in both."""
+    from autograder.runtime.probes import judge
+
+    check = next(c for c in all_checks() if c.name == "batchnorm_eval_mode")
+    probe = build_probes(check, "plots", Reference())[0]
+    reply = mutant_reply("BN_momentum_flipped", probe)
+    message = judge(probe, reply, [reply]).message
+    steps = probe.request["steps"]
+    first_call = next(s for s in steps if s[0] == "call")[1][0]
+    assert "step" not in message, message
+    # gamma and beta are set first, then training call 1; the first judged statistic follows it.
+    assert message.startswith(f"after training call 1, bn(x: {tuple(first_call.shape)}): running_mean"), message
+    fig = figure_of("BatchNorm", probe, reply)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "training calls"
+    target = next(line for line in ax.get_lines() if line.get_color() == plots.TARGET)
+    # running_mean is read after training calls 1 and 2, after the eval calls (still 2), and
+    # after training call 3: the x axis says so.
+    assert list(target.get_xdata()) == [1, 2, 2, 3]
+
+
 @pytest.mark.parametrize("function, mistake", [("clip_by_norm", "clip_norm_per_tensor"), ("he_normal", "he_normal_no_gain"),
                                                ("layer_norm", "ln_batch_axis"),
                                                ("batch_norm_backward", "bnb_dgamma_uses_x")])

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..runtime.probes import Probe, as_plain
+from ..runtime.probes import Probe, as_plain, training_calls
 
 TARGET, YOURS, INPUT = "#2b8a3e", "#d9480f", "#868e96"
 
@@ -116,8 +116,8 @@ def plot_backward(function: str, probe: Probe, reply: dict) -> bytes | None:
 
 
 def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
-    """Running statistics over the session's steps: one line per feature (at most four),
-    the target as lines, yours as markers."""
+    """Running statistics against the number of training calls made so far (what moves
+    them): one line per feature (at most four), the target as lines, yours as markers."""
     steps = probe.request.get("steps", [])
     results = reply.get("results", []) or []
     fig, axes = _figure()
@@ -126,7 +126,7 @@ def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
         indices = [i for i, s in enumerate(steps) if s[0] == "get" and s[1] == name and probe.expected[i] is not None]
         if not indices:
             continue
-        x = np.arange(1, len(indices) + 1)
+        x = np.array([training_calls(steps, i)[0] for i in indices])
         targets = np.array([np.ravel(probe.expected[i]) for i in indices])
         features = min(4, targets.shape[1])
         for j in range(features):
@@ -137,8 +137,8 @@ def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
             if pts:
                 ax.plot(*zip(*pts), "x", color=YOURS, ms=7, alpha=1 - 0.2 * j, label="yours" if j == 0 else None)
         drawn = True
-        _title(ax, f"{name} of features 0-{features - 1} after each read")
-        ax.set_xlabel("read of the statistic (in step order)")
+        _title(ax, f"{name} of features 0-{features - 1} after each training call")
+        ax.set_xlabel("training calls")
         _integer_ticks(ax.xaxis)
         _legend(ax)
     if not drawn:
