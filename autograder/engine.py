@@ -87,7 +87,7 @@ def diagnose(results: list[TestResult], replies: dict[str, list[dict]] | None = 
     """Name the catalogued mistakes behind each function's failures (trusted process only):
     the ones that explain the most failed probes, in one block, on the function's first
     failed check."""
-    from .feedback.detect import failed_probes, name_mistakes
+    from .feedback.detect import failed_probes, name_mistakes, passed_probes
 
     replies = replies or {}
     for function in dict.fromkeys(r.function for r in results):
@@ -95,7 +95,9 @@ def diagnose(results: list[TestResult], replies: dict[str, list[dict]] | None = 
         if not failed:
             continue
         evidence = [pair for r in failed for pair in failed_probes(r.run, replies.get(r.name))]
-        failed[0].mistakes = name_mistakes(function, evidence)
+        passed = [pair for r in results if r.function == function and r.run is not None
+                  for pair in passed_probes(r.run, replies.get(r.name))]
+        failed[0].mistakes = name_mistakes(function, evidence, passed)
     return results
 
 

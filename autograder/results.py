@@ -50,7 +50,7 @@ def results_dict(grade: SubmissionGrade, extra: dict | None = None) -> dict:
     for test in grade.tests:
         if test.passed and test.score == test.max_score:
             output = f"{test.description}\nPassed."
-        elif test.passed:  # pending (or pending with partial credit)
+        elif test.passed:  # not counted (main checks failed), or partial credit
             output = f"{test.description}\nPassed; {test.message}."
         else:
             detail = f"{test.label}\n{test.message}" if test.label else test.message
@@ -63,7 +63,7 @@ def results_dict(grade: SubmissionGrade, extra: dict | None = None) -> dict:
             "name": f"{test.function}: {test.name}",
             "score": test.score,
             "max_score": test.max_score,
-            # A pending check passed: it is not shown as a failure (its points wait for the
+            # A not-counted check passed: it is not shown as a failure (its points need the
             # function's main checks; the output says so).
             "status": "passed" if test.score == test.max_score or test.passed else "failed",
             "output": _cap(output, MAX_TEST_OUTPUT),

@@ -4,7 +4,7 @@ rubric's partial credit for a named mistake.
 A check earns its share only if it passed and its function's main checks passed. This is the
 step that makes shortcuts worthless: a function that returns zeros, or a lookup table of the
 visible examples, fails its randomized main checks, and then its edge-case, error and visible
-checks earn nothing either (they show as pending). Partial credit (``feedback.credit``) needs
+checks earn nothing either (they show as not counted). Partial credit (``feedback.credit``) needs
 a mistake's mutant to reproduce every main-check answer, which no shortcut does.
 """
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .runtime.rule import FAILED, GATED, PASSED, PENDING, Item, apply_rule
+from .runtime.rule import FAILED, GATED, NOT_COUNTED, PASSED, PENDING, UNCOUNTED, Item, apply_rule
 from .runtime.runner import CheckRun
 from .suite.registry import Check
 
-__all__ = ["GATED", "TestResult", "score_checks", "PASSED", "FAILED", "PENDING"]
+__all__ = ["GATED", "UNCOUNTED", "TestResult", "score_checks", "PASSED", "FAILED", "PENDING", "NOT_COUNTED"]
 
 PARTIAL = "partial credit: {mistake} keeps {share:.0%} of {function}'s points"
 
@@ -38,7 +38,8 @@ class TestResult:
     run: CheckRun | None = field(default=None, repr=False)
     #: Catalogued mistakes that explain a failure (``feedback.catalogue.Mistake``).
     mistakes: list = field(default_factory=list)
-    #: ``passed``, ``failed`` or ``pending`` (passed, but its function's main checks did not).
+    #: ``passed``, ``failed``, ``not counted`` (passed, but its function's main checks did not)
+    #: or ``pending`` (main checks not known; never once grading is over).
     status: str = ""
     #: The mistake whose rubric credit this check's points come from ("" when none).
     partial: str = ""
@@ -58,7 +59,8 @@ def score_checks(checks: list[Check], runs: list[CheckRun], credits: dict | None
     items = [Item(c.function, c.main, c.points, r.passed) for c, r in zip(checks, runs)]
     results = []
     for check, run, scored in zip(checks, runs, apply_rule(items, complete=True)):
-        message = GATED.format(function=check.function) if scored.status == PENDING else run.message
+        gated = {NOT_COUNTED: UNCOUNTED, PENDING: GATED}.get(scored.status)
+        message = gated.format(function=check.function) if gated else run.message
         results.append(TestResult(check.name, check.function, check.description, check.visibility,
                                   round(check.points, 4), scored.score, run.passed, check.main, message,
                                   run.label, run, status=scored.status))
@@ -71,5 +73,7 @@ def score_checks(checks: list[Check], runs: list[CheckRun], credits: dict | None
         note = PARTIAL.format(mistake=mistake.name, share=mistake.credit, function=function)
         for test, share in zip(mine, _split(keep, [t.max_score for t in mine])):
             test.score, test.partial = share, mistake.name
-            test.message = f"{test.message} ({note})" if test.message else note
+            # A passed check now earns its share of the credit: "not counted" no longer holds.
+            counted = test.passed and test.status in (NOT_COUNTED, PENDING)
+            test.message = note if counted or not test.message else f"{test.message} ({note})"
     return results

@@ -107,3 +107,73 @@ def test_check_names_a_mistake_in_the_terminal_too(tmp_path):
     assert done.returncode == 1
     assert mistake.explanation in done.stdout and mistake.hint in done.stdout
     assert f"Likely mistake in {mistake.function}: {mistake.explanation}" in done.stdout
+
+
+def _he_normal_always_fan_in(folder):
+    """The reference, but he_normal divides by fan_in whatever the mode."""
+    from submission_kit import reference_submission
+
+    reference_submission(folder)
+    path = folder / "initialization.py"
+    source = path.read_text()
+    head, tail = source.split("def he_normal", 1)
+    old = 'fan = fan_in if mode == "fan_in" else fan_out'
+    assert old in tail
+    path.write_text(head + "def he_normal" + tail.replace(old, "fan = fan_in", 1))
+    return folder
+
+
+def test_a_mistake_whose_fix_would_break_passing_answers_is_not_named(tmp_path):
+    """he_normal with fan = fan_in for both modes: its fan_in answers pass (the visible
+    he_normal((500, 250)) too), so he_normal_other_fan, whose mutant fails those, is not the
+    hint to give, although it matches the failed fan_out probes."""
+    grade = grade_submission(_he_normal_always_fan_in(tmp_path), "fan_in_only")
+    mine = [t for t in grade.tests if t.function == "he_normal"]
+    assert any(not t.passed for t in mine)
+    assert next(t for t in mine if t.name == "he_normal_small_example").passed
+    named = [m.name for t in mine for m in t.mistakes]
+    assert "he_normal_other_fan" not in named, named
+    # The rest of the rule holds: the mutant itself still gets its own mistake named.
+    from autograder.feedback.catalogue import by_name
+    from autograder.feedback.mutants import write_mutant_submission
+
+    mutant = grade_submission(write_mutant_submission(tmp_path / "mutant", by_name("he_normal_other_fan")), "other_fan")
+    assert "he_normal_other_fan" in [m.name for t in mutant.tests for m in t.mistakes]
+
+
+def _check_texts(report: str, description: str) -> str:
+    """The text of one check's block in a feedback report."""
+    start = report.index(description)
+    return report[start:report.index("</div></div>", start) if "</div></div>" in report[start:] else start + 400]
+
+
+def test_the_graded_report_says_not_counted_never_pending(tmp_path):
+    """Grading is over: a passed check of a function whose main checks failed is "not
+    counted", in feedback.html and results.json; with partial credit, the credit is said."""
+    import json
+
+    from autograder.feedback.catalogue import by_name
+    from autograder.feedback.mutants import write_mutant_submission
+    from autograder.results import results_json
+
+    grade = grade_submission(_he_normal_always_fan_in(tmp_path / "fan_in"), "fan_in_only")
+    small = next(t for t in grade.tests if t.name == "he_normal_small_example")
+    assert small.passed and small.score == 0
+    report = feedback_html(grade)
+    block = _check_texts(report, small.description)
+    assert "not counted: he_normal&#x27;s main checks failed" in block and "pending" not in block, block
+    output = next(t for t in json.loads(results_json(grade))["tests"] if t["name"].endswith(small.name))["output"]
+    assert "not counted: he_normal's main checks failed" in output and "pending" not in output, output
+    section = report[report.index("<section id='he_normal'>"):]
+    assert "pending" not in section[:section.index("</section>")]
+
+    partial = grade_submission(write_mutant_submission(tmp_path / "transposed", by_name("he_normal_shape_transposed")),
+                               "transposed")
+    mine = [t for t in partial.tests if t.function == "he_normal"]
+    assert all(t.partial == "he_normal_shape_transposed" for t in mine)
+    texts = [t["output"] for t in json.loads(results_json(partial))["tests"] if t["tags"][0] == "he_normal"]
+    assert texts and not any("pending" in text or "not counted" in text for text in texts), texts
+    assert all("partial credit" in text for text in texts), texts
+    report = feedback_html(partial)
+    section = report[report.index("<section id='he_normal'>"):]
+    assert "pending" not in section[:section.index("</section>")]

@@ -101,6 +101,62 @@ def test_batchnorm_shows_running_statistics_over_several_steps(figure_of):
     legible(fig)
 
 
+@pytest.mark.parametrize("shape, mode", [((182, 728), "fan_out"), ((728, 182), "fan_out"), ((728, 182), "fan_in"),
+                                         ((2048, 300), "fan_in")])
+def test_the_init_depth_panel_keeps_the_target_at_its_scale(figure_of, shape, mode):
+    """The target's curve is a faithful picture: its network has the width the target's std
+    is meant for (he_normal fan_out on a non-square shape: the fan_out), so the activation
+    std after 20 ReLU layers stays within a factor of 2 of the first layer's."""
+    from autograder.suite.checks_initialization import _he
+
+    probe = _he(Reference(), "he_normal", shape, mode=mode)
+    target = plots.target_depth_profile("he_normal", probe)
+    assert len(target) == 20 and 0.5 <= target[-1] / target[0] <= 2, target
+    fig = figure_of("he_normal", probe, {"ok": False, "error": "NotImplementedError", "message": ""})
+    drawn = next(line for line in fig.axes[1].get_lines() if line.get_color() == plots.TARGET)
+    assert list(drawn.get_ydata()) == target
+
+
+def test_the_init_depth_panel_compares_scales_on_the_same_draws(figure_of):
+    """A right std (the transposed-shape mistake) is "same scale as the target", not a
+    second curve that drifts from sampling noise; a wrong one is drawn on the same draws."""
+    from autograder.suite.checks_initialization import _he
+
+    probe = _he(Reference(), "he_normal", (182, 728), mode="fan_out")
+    fig = figure_of("he_normal", probe, mutant_reply("he_normal_shape_transposed", probe))
+    depth = fig.axes[1]
+    assert not [line for line in depth.get_lines() if line.get_color() == plots.YOURS]
+    assert any("same scale as the target" in t.get_text() for t in depth.get_legend().get_texts())
+    fig = figure_of("he_normal", probe, mutant_reply("he_normal_other_fan", probe))
+    yours = next(line for line in fig.axes[1].get_lines() if line.get_color() == plots.YOURS)
+    target = next(line for line in fig.axes[1].get_lines() if line.get_color() == plots.TARGET)
+    assert yours.get_ydata()[-1] > 100 * target.get_ydata()[-1]  # std 2x too large: explodes
+    legible(fig)
+
+
+def test_batchnorm_counts_training_calls_in_messages_and_plot(figure_of):
+    """Gets, sets and eval calls are not steps of training: the message and the plot's x axis
+    count training calls (bn(x) in training mode), the same count in both."""
+    from autograder.runtime.probes import judge
+
+    check = next(c for c in all_checks() if c.name == "batchnorm_eval_mode")
+    probe = build_probes(check, "plots", Reference())[0]
+    reply = mutant_reply("BN_momentum_flipped", probe)
+    message = judge(probe, reply, [reply]).message
+    steps = probe.request["steps"]
+    first_call = next(s for s in steps if s[0] == "call")[1][0]
+    assert "step" not in message, message
+    # gamma and beta are set first, then training call 1; the first judged statistic follows it.
+    assert message.startswith(f"after training call 1, bn(x: {tuple(first_call.shape)}): running_mean"), message
+    fig = figure_of("BatchNorm", probe, reply)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "training calls"
+    target = next(line for line in ax.get_lines() if line.get_color() == plots.TARGET)
+    # running_mean is read after training calls 1 and 2, after the eval calls (still 2), and
+    # after training call 3: the x axis says so.
+    assert list(target.get_xdata()) == [1, 2, 2, 3]
+
+
 @pytest.mark.parametrize("function, mistake", [("clip_by_norm", "clip_norm_per_tensor"), ("he_normal", "he_normal_no_gain"),
                                                ("layer_norm", "ln_batch_axis"),
                                                ("batch_norm_backward", "bnb_dgamma_uses_x")])

@@ -10,7 +10,7 @@ import pytest
 from autograder import paths
 from autograder.feedback.catalogue import CATALOGUE, PARTIAL_CREDIT, by_name
 from autograder.feedback.mutants import load_mutant, write_mutant_submission
-from autograder.runtime.rule import FAILED, PASSED, PENDING, Item, apply_rule, by_function
+from autograder.runtime.rule import FAILED, NOT_COUNTED, PASSED, PENDING, Item, apply_rule, by_function
 from autograder.suite.weights import WEIGHTS
 
 
@@ -20,13 +20,15 @@ def test_a_passed_check_is_pending_until_its_functions_main_checks_are_known_to_
     items = [Item("f", True, 3.0, True), Item("f", False, 1.0, True), Item("g", False, 2.0, True),
              Item("h", True, 2.0, False), Item("h", False, 1.0, True), Item("h", False, 1.0, False)]
     graded = apply_rule(items, complete=True)
-    assert [s.status for s in graded] == [PASSED, PASSED, PENDING, FAILED, PENDING, FAILED]
+    # Graded: h's main check failed, so its passed detail check is not counted (not pending:
+    # nothing is left to wait for). g has no main check at all: it stays pending.
+    assert [s.status for s in graded] == [PASSED, PASSED, PENDING, FAILED, NOT_COUNTED, FAILED]
     assert [s.score for s in graded] == [3.0, 1.0, 0.0, 0.0, 0.0, 0.0]
     # The self-check sees no main check of f: f's passed detail check is pending, not credit.
     seen = apply_rule(items[1:3], complete=False)
     assert [(s.status, s.score, s.pending) for s in seen] == [(PENDING, 0.0, 1.0), (PENDING, 0.0, 2.0)]
     rows = {r.function: r for r in by_function(items, graded)}
-    assert (rows["f"].earned, rows["h"].earned, rows["h"].pending, rows["h"].failed) == (4.0, 0.0, 1.0, 2)
+    assert (rows["f"].earned, rows["h"].earned, rows["h"].pending, rows["h"].failed) == (4.0, 0.0, 0.0, 2)
 
 
 def test_the_student_readme_states_the_rule():

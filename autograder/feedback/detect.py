@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime.mistakes import answer_is_right, answer_matches, draw_signature, most_probes, rule_kind
+from ..runtime.mistakes import (answer_is_right, answer_matches, breaks_a_pass, draw_signature, most_probes,
+                                rule_kind)
 from ..runtime.probes import Probe, judge_safely
 from ..runtime.runner import CheckRun
 from ..runtime.protocol import copy_args, resolve_args
@@ -106,10 +107,20 @@ def failed_probes(run: CheckRun, replies: list[dict] | None = None) -> list[tupl
             if reply.get("error") not in NOT_A_MISTAKE and not judge_safely(probe, reply, replies[:index + 1]).ok]
 
 
-def name_mistakes(function: str, evidence: list[tuple[Probe, dict]]) -> list[Mistake]:
+def passed_probes(run: CheckRun, replies: list[dict] | None = None) -> list[tuple[Probe, dict]]:
+    """The probes of a check that the student gets right, with their replies (every probe
+    answered: ``replies`` when given, else the replies the run collected)."""
+    answered = replies if replies and len(replies) > len(run.replies) else list(run.replies)
+    return [(probe, reply) for index, (probe, reply) in enumerate(zip(run.probes, answered))
+            if reply.get("error") not in NOT_A_MISTAKE and judge_safely(probe, reply, answered[:index + 1]).ok]
+
+
+def name_mistakes(function: str, evidence: list[tuple[Probe, dict]],
+                  passed: list[tuple[Probe, dict]] = ()) -> list[Mistake]:
     """The catalogued mistakes of ``function`` that explain the most of the failed probes in
     ``evidence`` (a mistake is named on a probe only where its answer differs from the
-    reference's and matches the student's)."""
+    reference's and matches the student's). A mistake whose answer would fail a probe the
+    student passes (one in ``passed``) is not named: its hint would break what is right."""
     evidence = [(p, r) for p, r in evidence if r.get("error") not in NOT_A_MISTAKE]
     counts: dict[str, int] = {}
     for mistake in for_function(function):
@@ -120,5 +131,18 @@ def name_mistakes(function: str, evidence: list[tuple[Probe, dict]]) -> list[Mis
                     count += explains(mistake, probe, reply)
             except Exception:  # noqa: BLE001 - a detector must never break grading
                 continue
+        if count and _breaks_a_pass(mistake, passed):
+            count = 0
         counts[mistake.name] = count
     return [by_name(name) for name in most_probes(counts)]
+
+
+def _breaks_a_pass(mistake: Mistake, passed: list[tuple[Probe, dict]]) -> bool:
+    for probe, _ in passed:
+        try:
+            with np.errstate(all="ignore"):
+                if breaks_a_pass(mutant_answer(mistake, probe), probe):
+                    return True
+        except Exception:  # noqa: BLE001 - a detector must never break grading
+            continue
+    return False

@@ -91,12 +91,16 @@ def _section(section: FunctionSection) -> str:
     parts = [head]
     for check in section.checks:
         pending = check.status == "pending"
+        # Graded: passed, but its function's main checks failed (and no partial credit).
+        uncounted = check.status == "not counted" and not check.partial
         lost = check.points < check.max_points and not pending
-        mark = "…" if pending else ("✘" if lost and not check.passed else "✔")
+        mark = "…" if pending else "–" if uncounted else ("✘" if lost and not check.passed else "✔")
         parts.append(f"<div class='check{' failed' if lost and not check.passed else ''}'>"
                      f"<b>{mark} {_e(check.description)}</b> ({check.points:g} / {check.max_points:g})")
         if pending:
             parts.append(f"<div class='none'>passed; pending: {_e(check.message)}</div>")
+        elif uncounted:
+            parts.append(f"<div class='none'>passed; {_e(check.message)}</div>")
         elif not check.passed:
             if check.label:
                 parts.append(f"<div class='call'>{_e(check.label)}</div>")

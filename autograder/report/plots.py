@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..runtime.probes import Probe, as_plain
+from ..runtime.probes import Probe, as_plain, training_calls
 
 TARGET, YOURS, INPUT = "#2b8a3e", "#d9480f", "#868e96"
 
@@ -116,8 +116,8 @@ def plot_backward(function: str, probe: Probe, reply: dict) -> bytes | None:
 
 
 def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
-    """Running statistics over the session's steps: one line per feature (at most four),
-    the target as lines, yours as markers."""
+    """Running statistics against the number of training calls made so far (what moves
+    them): one line per feature (at most four), the target as lines, yours as markers."""
     steps = probe.request.get("steps", [])
     results = reply.get("results", []) or []
     fig, axes = _figure()
@@ -126,7 +126,7 @@ def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
         indices = [i for i, s in enumerate(steps) if s[0] == "get" and s[1] == name and probe.expected[i] is not None]
         if not indices:
             continue
-        x = np.arange(1, len(indices) + 1)
+        x = np.array([training_calls(steps, i)[0] for i in indices])
         targets = np.array([np.ravel(probe.expected[i]) for i in indices])
         features = min(4, targets.shape[1])
         for j in range(features):
@@ -137,8 +137,8 @@ def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
             if pts:
                 ax.plot(*zip(*pts), "x", color=YOURS, ms=7, alpha=1 - 0.2 * j, label="yours" if j == 0 else None)
         drawn = True
-        _title(ax, f"{name} of features 0-{features - 1} after each read")
-        ax.set_xlabel("read of the statistic (in step order)")
+        _title(ax, f"{name} of features 0-{features - 1} after each training call")
+        ax.set_xlabel("training calls")
         _integer_ticks(ax.xaxis)
         _legend(ax)
     if not drawn:
@@ -151,8 +151,31 @@ def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
 
 # --- initialization ------------------------------------------------------------------------
 
-def _fan_in(shape: tuple) -> int:
-    return shape[0] if len(shape) == 2 else shape[1] * int(np.prod(shape[2:]))
+def _fans(shape: tuple) -> tuple[int, int]:
+    """(fan_in, fan_out) in the course's layout: dense (fan_in, fan_out), conv (C_out, C_in, k...)."""
+    if len(shape) == 2:
+        return int(shape[0]), int(shape[1])
+    field = int(np.prod(shape[2:]))
+    return int(shape[1]) * field, int(shape[0]) * field
+
+
+def intended_fan(function: str, shape: tuple, kwargs: dict) -> float:
+    """The fan the target's std is meant for: the mode's fan for He, their mean for Xavier."""
+    fan_in, fan_out = _fans(shape)
+    if function.startswith("he_"):
+        return float(fan_out if kwargs.get("mode") == "fan_out" else fan_in)
+    return (fan_in + fan_out) / 2.0
+
+
+#: The depth experiment's widest layer (a 1024 x 1024 matmul per layer stays fast).
+MAX_WIDTH = 1024
+
+
+def _activations(nonlinearity: str, param: Any = None) -> Callable[[np.ndarray], np.ndarray]:
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return lambda h: np.where(h > 0, h, slope * h)
+    return ACTIVATIONS.get(nonlinearity, ACTIVATIONS["relu"])
 
 
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -162,12 +185,12 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def depth_profile(draw: Callable[[tuple], np.ndarray], width: int, nonlinearity: str, depth: int = 20,
-                  seed: int = 0) -> list[float]:
+                  seed: int = 0, param: Any = None) -> list[float]:
     """Activation std after each layer of a ``depth``-layer network whose (width, width)
     weights come from ``draw`` (the seed lesson's experiment)."""
     rng = np.random.default_rng(seed)
     h = rng.standard_normal((128, width))
-    act = ACTIVATIONS.get(nonlinearity, ACTIVATIONS["relu"])
+    act = _activations(nonlinearity, param)
     stds = []
     for _ in range(depth):
         h = act(h @ draw((width, width)))
@@ -177,12 +200,42 @@ def depth_profile(draw: Callable[[tuple], np.ndarray], width: int, nonlinearity:
     return stds
 
 
+def init_depth_setup(function: str, probe: Probe) -> tuple[int, float]:
+    """``(width, scale)``: the network is built at the width the target's std is meant for
+    (at most ``MAX_WIDTH``), and every std is multiplied by ``scale`` = sqrt(fan / width) so
+    that it stays the std meant for that width (1 unless the fan is wider than the cap)."""
+    fan = intended_fan(function, tuple(probe.expected["shape"]), probe.request.get("kwargs", {}))
+    width = int(min(max(round(fan), 1), MAX_WIDTH))
+    return width, math.sqrt(fan / width)
+
+
+def target_depth_profile(function: str, probe: Probe, seed: int = 1, factor: float = 1.0) -> list[float]:
+    """The depth experiment with the target's draws (times ``factor``: a student's std over
+    the target's), rescaled to the network's width; the weights come from ``seed``, so two
+    calls with different factors use the very same draws."""
+    expected = probe.expected
+    kwargs = probe.request.get("kwargs", {})
+    nonlinearity = kwargs.get("nonlinearity", "relu") if function.startswith("he_") else "tanh"
+    width, scale = init_depth_setup(function, probe)
+    rng = np.random.default_rng(seed)
+    std = float(expected["std"]) * scale * factor
+
+    def draw(s):
+        if expected["dist"] == "normal":
+            return rng.normal(0.0, std, s)
+        bound = std * math.sqrt(3.0)
+        return rng.uniform(-bound, bound, s)
+
+    return depth_profile(draw, width, nonlinearity, param=kwargs.get("param"))
+
+
 def plot_init(function: str, probe: Probe, reply: dict) -> bytes | None:
+    from ..runtime import tolerances
+
     expected, got = probe.expected, _got(reply)
     if not isinstance(expected, dict) or "std" not in expected:
         return None
     std, dist = float(expected["std"]), expected["dist"]
-    shape = tuple(expected["shape"])
     fig, (hist, depth) = _figure()
     grid = np.linspace(-4 * std, 4 * std, 200)
     if dist == "normal":
@@ -197,18 +250,25 @@ def plot_init(function: str, probe: Probe, reply: dict) -> bytes | None:
     hist.legend(fontsize=LEGEND_SIZE)
     kwargs = probe.request.get("kwargs", {})
     nonlinearity = kwargs.get("nonlinearity", "relu") if function.startswith("he_") else "tanh"
-    width = min(_fan_in(shape), 1024)
-    rng = np.random.default_rng(1)
-
-    def target_draw(s):
-        return rng.normal(0, std, s) if dist == "normal" else rng.uniform(-expected["bound"], expected["bound"], s)
-
-    depth.semilogy(depth_profile(target_draw, width, nonlinearity), "o-", color=TARGET, label="target init")
+    width, scale = init_depth_setup(function, probe)
+    depth.semilogy(target_depth_profile(function, probe), "o-", color=TARGET, label="target init")
     if has_draws:
-        values = got.ravel()
-        depth.semilogy(depth_profile(lambda s: rng.choice(values, size=s), width, nonlinearity), "x--",
-                       color=YOURS, label="your init")
-    _title(depth, f"activation std, 20 {nonlinearity} layers\n(width {width})")
+        # Your std against the target's, on the very same draws (same seed): the curves differ
+        # only by the scale, which is what the depth experiment shows.
+        factor = float(got.std()) / std
+        if abs(factor - 1) <= tolerances.STD_RELATIVE:
+            depth.plot([], [], " ", label=f"yours: same scale as the target\n(std {got.std():.3g}, within "
+                                          f"{tolerances.STD_RELATIVE:.0%})")
+        else:
+            depth.semilogy(target_depth_profile(function, probe, factor=factor), "x--", color=YOURS,
+                           label=f"your std ({got.std():.3g})")
+    # At least a factor of 10 either way of the first layer: sampling noise (a few tens of
+    # percent over 20 layers) must not look like a collapse or an explosion.
+    low, high = depth.get_ylim()
+    first = target_depth_profile(function, probe)[0]
+    depth.set_ylim(min(low, first / 10), max(high, first * 10))
+    rescaled = f"; stds x {scale:.3g}, as meant for that width" if scale != 1 else ""
+    _title(depth, f"activation std, 20 {nonlinearity} layers\n(width {width}{rescaled})")
     depth.set_xlabel("layer")
     _integer_ticks(depth.xaxis)
     depth.legend(fontsize=LEGEND_SIZE)

@@ -196,6 +196,15 @@ def shipped_mistakes(probe: Probe, reply: dict) -> list[dict]:
     return found
 
 
+def breaks_a_pass(answer: Any, probe: Probe) -> bool:
+    """Whether a mistake's ``answer`` to ``probe``, a probe the student passes, would fail it:
+    then following that mistake's hint would break what the student got right, so the
+    mistake is not named for the function (rule probes and missing answers break nothing)."""
+    if answer is None or rule_kind(probe):
+        return False
+    return not answer_is_right(probe, answer)
+
+
 def most_probes(counts: dict[str, int]) -> list[str]:
     """The mistakes that explain the most failed probes (ties kept, in their order); none
     when no mistake explains any."""

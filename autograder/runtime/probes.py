@@ -389,17 +389,42 @@ def _judge_session(probe: Probe, reply: dict) -> Verdict:
     for index, expected in enumerate(probe.expected):
         if expected is None:
             continue
-        step = steps[index]
-        what = f"after step {index + 1} ({_step_text(step)})"
+        what = session_position(steps, index)
         problem = compare_values(expected, as_plain(results[index]) if index < len(results) else None, what)
         if problem:
             return Verdict(False, problem)
     return Verdict(True)
 
 
-def _step_text(step: list) -> str:
+def _call_text(step: list) -> str:
+    x = step[1][0] if step[1] else None
+    shown = str(tuple(x.shape)) if isinstance(x, np.ndarray) and x.size > 6 else summarize(x)
+    return f"bn(x: {shown})"
+
+
+def training_calls(steps: list, index: int) -> tuple[int, str]:
+    """How many training calls (``bn(x)`` in training mode) the session made up to and
+    including step ``index``, and the text of the last one ("" when none)."""
+    training, count, last = True, 0, ""
+    for step in steps[: index + 1]:
+        if step[0] == "method" and step[1] in ("train", "eval"):
+            training = step[1] == "train"
+        elif step[0] == "call" and training:
+            count, last = count + 1, _call_text(step)
+    return count, last
+
+
+def session_position(steps: list, index: int) -> str:
+    """Where step ``index`` of a session is, counted in training calls (what moves the
+    running statistics): "after training call 2, bn(x: (4, 8)): running_mean"."""
+    step = steps[index]
+    count, last = training_calls(steps, index)
     if step[0] == "call":
-        return f"bn({summarize(step[1][0])})"
-    if step[0] == "method":
-        return f"bn.{step[1]}()"
-    return f"bn.{step[1]}"
+        if count > (training_calls(steps, index - 1)[0] if index else 0):  # this call trains
+            return f"training call {count}, {_call_text(step)}: the output"
+        where = f"after training call {count}" if count else "before any training call"
+        return f"eval call {where}, {_call_text(step)}: the output"
+    what = step[1] if step[0] in ("get", "set") else f"{step[1]}()"
+    if not count:
+        return f"before any training call: {what}"
+    return f"after training call {count}, {last}: {what}"

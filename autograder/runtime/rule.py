@@ -5,7 +5,9 @@ notebook preview, each on the checks it can see.
 2. A *main* check (randomized inputs, hidden) earns its points when it passes.
 3. Any other check earns its points when it passes **and** every main check of its function
    passes. Until that is known, a passed check is *pending*: it is shown as "counts once
-   <function> passes its main checks", never as a failure and never as credit.
+   <function> passes its main checks", never as a failure and never as credit. Once every
+   main check is known (``grade``) and one failed, it is *not counted*: "not counted:
+   <function>'s main checks failed".
 4. Partial credit (``grade`` only): when a main check fails and one catalogued mistake with a
    rubric value reproduces the student's answers on every main-check probe of the function,
    the function earns that fraction of its points instead, if that is more.
@@ -21,15 +23,17 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-PASSED, FAILED, PENDING = "passed", "failed", "pending"
+PASSED, FAILED, PENDING, NOT_COUNTED = "passed", "failed", "pending", "not counted"
 GATED = "counts once {function} passes its main checks"
+#: A passed check whose function's main checks failed, once grading is over (``grade``).
+UNCOUNTED = "not counted: {function}'s main checks failed"
 
 #: The rule as the student README and the self-check state it (three sentences).
 RULE_TEXT = (
     "Each function's points are split among its checks; the main checks, on random inputs drawn "
     "for you, are hidden. A main check earns its points when it passes; every other check earns "
-    "its points only once all main checks of its function pass, and until then it shows as "
-    "pending. If the main checks fail with a catalogued mistake that has partial credit (and that "
+    "its points only once all main checks of its function pass: until that is known it shows as "
+    "pending, and in the grade it is not counted if they fail. If the main checks fail with a catalogued mistake that has partial credit (and that "
     "mistake reproduces all your answers), the function earns that share of its points instead, "
     "if that is more."
 )
@@ -47,7 +51,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Scored:
-    status: str      # PASSED, FAILED or PENDING
+    status: str      # PASSED, FAILED, PENDING or NOT_COUNTED
     score: float     # points earned now
     pending: float   # points that count once the function's main checks pass
 
@@ -71,6 +75,8 @@ def apply_rule(items: Sequence[Item], complete: bool) -> list[Scored]:
             scored.append(Scored(FAILED, 0.0, 0.0))
         elif item.main or status[item.function] == PASSED:
             scored.append(Scored(PASSED, points, 0.0))
+        elif complete and status[item.function] == FAILED:
+            scored.append(Scored(NOT_COUNTED, 0.0, 0.0))
         else:
             scored.append(Scored(PENDING, 0.0, points))
     return scored
