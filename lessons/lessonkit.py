@@ -9,6 +9,11 @@ The lessons run *your* implementations from ``exercises/``. Each lesson starts w
   warning naming it, and printed numbers are preceded by one;
 - ``not written yet``: its demos are skipped with one line; later cells still run.
 
+A function that calls another exercise (``warmup_cosine`` calls ``linear_warmup`` and
+``cosine_decay``) is judged as ``make check`` judges it: with the correct answers of its
+helpers, so one mistake is not charged twice. Its demos call your helpers, though: they are
+skipped while a helper is not written, and warn when a helper fails.
+
     >>> norm = use("normalization")                       # doctest: +SKIP
     >>> status(norm, ["batch_norm", "layer_norm"])         # doctest: +SKIP
     >>> if ready("batch_norm"):                             # doctest: +SKIP
@@ -21,7 +26,7 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 
 import matplotlib.pyplot as plt
 
@@ -38,6 +43,8 @@ except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
 
 #: Each function's state, filled by ``status``: "pass", "fail", "missing" or "unchecked".
 STATE: dict[str, str] = {}
+#: The other exercises each function calls (from the visible checks' helper answers), filled by ``status``.
+HELPERS: dict[str, list[str]] = {}
 
 
 class NotImplementedYet(RuntimeError):
@@ -94,15 +101,31 @@ def _visible_checks() -> list:
     return load_visible_checks(ROOT / "exercises" / VISIBLE_FILE)
 
 
+def helpers_of(checks: list) -> dict[str, list[str]]:
+    """The exercises each function calls, as the visible checks record them: a check of
+    ``warmup_cosine`` carries the correct answers ("oracles") of ``linear_warmup`` and
+    ``cosine_decay`` for the arguments it will pass them."""
+    found: dict[str, list[str]] = {}
+    for check in checks:
+        for probe in check.probes:
+            for helper in probe.request.get("oracles", {}):
+                if helper not in found.setdefault(check.function, []):
+                    found[check.function].append(helper)
+    return found
+
+
 def check_function(module: ModuleType, function: str, checks: list) -> tuple[str, str]:
-    """Run ``function``'s visible checks on ``module`` in this process: its state and, when it
-    fails, the first failure in one line."""
+    """Run ``function``'s visible checks on ``module`` in this process, as ``make check`` runs
+    them (the helpers it calls answer correctly for the checked arguments): its state and,
+    when it fails, the first failure in one line."""
     from autograder.runtime.notebook import run_in_kernel
     from autograder.runtime.runner import run_probes
 
     failures = []
     for check in (c for c in checks if c.function == function):
-        run = run_probes(lambda probe: run_in_kernel(SimpleNamespace(**vars(module)), probe.request), check.probes)
+        # the module itself, not a copy of its names: the helper answers must replace the
+        # names the function looks up in its own module (run_in_kernel puts them back)
+        run = run_probes(lambda probe: run_in_kernel(module, probe.request), check.probes)
         if run.passed:
             continue
         reply = run.replies[-1] if run.replies else {}
@@ -121,11 +144,25 @@ def _guess_state(module: ModuleType, function: str) -> str:
     return "missing" if "raise NotImplementedError" in source else "unchecked"
 
 
+def _helper_note(module: ModuleType, function: str, checks: list) -> str:
+    """For a passing function that calls other exercises: which of those are not right yet."""
+    states = {h: STATE.get(h) or check_function(module, h, checks)[0] for h in HELPERS[function]}
+    missing = [h for h, state in states.items() if state == "missing"]
+    bad = [h for h, state in states.items() if state == "fail"]
+    if not (missing or bad):
+        return ""
+    parts = [f"{', '.join(missing)} not written yet"] if missing else []
+    parts += [f"{', '.join(bad)} {_fail(bad)}"] if bad else []
+    return (f" (checked with correct answers from {', '.join(HELPERS[function])}, as `make check` does; "
+            f"its demos call yours: {'; '.join(parts)})")
+
+
 def status(module_name: str, functions: list[str]) -> dict[str, str]:
     """Print one line per function (passes / FAILS / not written yet) and remember it."""
     import numpy as np
 
     checks = _visible_checks()
+    HELPERS.update(helpers_of(checks))
     raw = _load(module_name)
     where = f"{implementation_folder().name}/{module_name}.py"
     with np.errstate(all="ignore"):
@@ -135,7 +172,10 @@ def status(module_name: str, functions: list[str]) -> dict[str, str]:
             except ImportError:  # a platform without the runtime's needs (resource, SIGALRM)
                 state, why = _guess_state(raw, function), ""
             STATE[function] = state
-            line = {"pass": "passes its visible checks",
+            if state == "pass" and HELPERS.get(function):
+                why = _helper_note(raw, function, checks)
+            line = {
+                    "pass": "passes its visible checks" + why,
                     "fail": f"FAILS a visible check ({why if len(why) < 200 else why[:200] + '...'})",
                     "missing": "not written yet: its demos below are skipped",
                     "unchecked": "written; not checked here (this platform cannot run the checks)"}[state]
@@ -144,18 +184,30 @@ def status(module_name: str, functions: list[str]) -> dict[str, str]:
     return {f: STATE[f] for f in functions}
 
 
+def _with_helpers(functions) -> list[str]:
+    """``functions`` and the exercises they call, each once, in order."""
+    every: list[str] = []
+    for function in functions:
+        for name in (function, *HELPERS.get(function, [])):
+            if name not in every:
+                every.append(name)
+    return every
+
+
 def failing(*functions: str) -> list[str]:
-    """The functions among ``functions`` that fail their visible checks."""
-    return [f for f in functions if STATE.get(f) == "fail"]
+    """The functions among ``functions``, and the exercises they call, that fail their visible checks."""
+    return [f for f in _with_helpers(functions) if STATE.get(f) == "fail"]
 
 
 def ready(*functions: str, after: tuple[str, ...] = ()) -> bool:
     """Whether a demo that calls ``functions`` (and uses the variables ``after`` of earlier
     cells) can run. Prints one line when it cannot (a function is not written yet, or an
     earlier cell stopped), and a warning when a function fails its visible checks."""
-    missing = [f for f in functions if STATE.get(f) == "missing"]
+    missing = [f for f in _with_helpers(functions) if STATE.get(f) == "missing"]
     if missing:
-        print(f"Skipped: this demo needs {', '.join(missing)}, not written yet. "
+        callers = [f for f in functions if f not in missing and set(HELPERS.get(f, [])) & set(missing)]
+        via = f" (called by {', '.join(callers)})" if callers else ""
+        print(f"Skipped: this demo needs {', '.join(missing)}{via}, not written yet. "
               "The rendered copy in lessons/rendered/ shows its output.")
         return False
     earlier = sys._getframe(1).f_globals
@@ -165,19 +217,46 @@ def ready(*functions: str, after: tuple[str, ...] = ()) -> bool:
         return False
     bad = failing(*functions)
     if bad:
-        print(f"WARNING: the output below comes from {', '.join(bad)}, which fails the visible checks: "
+        print(f"WARNING: the output below comes from {', '.join(bad)}, which {_fail(bad)} the visible checks: "
               "do not trust it.")
     return True
 
 
-def stamp(fig, *functions: str) -> None:
-    """Write a red warning across ``fig`` when any of ``functions`` fails its visible checks."""
-    bad = failing(*functions)
+def _fail(names: list[str]) -> str:
+    return "fails" if len(names) == 1 else "fail"
+
+
+def drawable(*functions: str) -> list[str]:
+    """The functions among ``functions`` that a figure drawing one curve each can draw; prints
+    at most one line: which curves are left out (not written yet), and which come from a
+    function that fails its visible checks."""
+    shown = [f for f in functions if not any(STATE.get(n) == "missing" for n in _with_helpers([f]))]
+    left_out = [f for f in functions if f not in shown]
+    missing = [n for n in _with_helpers(left_out) if STATE.get(n) == "missing"]
+    parts = [f"Not drawn: {', '.join(left_out)} (needs {', '.join(missing)}, not written yet)."] if left_out else []
+    bad = failing(*shown)
     if bad:
-        fig.text(0.5, 0.5, f"drawn with {', '.join(bad)}\nwhich FAILS the visible checks",
-                 ha="center", va="center", fontsize=16, color="red", alpha=0.75, rotation=12,
-                 bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "red"})
-        fig.suptitle(f"WARNING: {', '.join(bad)} fails the visible checks", color="red")
+        parts.append(f"WARNING: {', '.join(bad)} {_fail(bad)} the visible checks: do not trust {'its' if len(bad) == 1 else 'their'} curves.")
+    if parts:
+        print(" ".join(parts))
+    return shown
+
+
+def stamp(target, *functions: str) -> None:
+    """Write a red warning across ``target`` when any of ``functions`` fails its visible checks:
+    a whole figure, or one panel (an Axes) of a figure whose panels use different functions."""
+    bad = failing(*functions)
+    if not bad:
+        return
+    text = f"drawn with {', '.join(bad)}\nwhich {_fail(bad).upper()} the visible checks"
+    box = {"facecolor": "white", "alpha": 0.6, "edgecolor": "red"}
+    if isinstance(target, plt.Axes):
+        target.text(0.5, 0.5, text, transform=target.transAxes, ha="center", va="center", fontsize=12,
+                    color="red", alpha=0.75, rotation=12, bbox=box, zorder=10)
+        return
+    target.text(0.5, 0.5, text, ha="center", va="center", fontsize=16, color="red", alpha=0.75, rotation=12,
+                bbox=box)
+    target.suptitle(f"WARNING: {', '.join(bad)} {_fail(bad)} the visible checks", color="red")
 
 
 def figure(*functions: str, **subplots):

@@ -110,7 +110,8 @@ def to_html(book, title: str, note: str, digest: str | None) -> str:
 
     shrink_figures(book)
 
-    exporter = HTMLExporter(template_name="basic")
+    # no "In [n]:" prompts: the basic template writes them as "prompt input_prompt", not jp-InputPrompt
+    exporter = HTMLExporter(template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(book)
     meta = f'<meta name="lesson-digest" content="{digest}">' if digest else ""
     return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">{meta}<title>{title}</title>\n'
