@@ -217,6 +217,23 @@ def test_the_notebook_preview_uses_the_rule_and_names_the_function(monkeypatch, 
     assert f"Likely mistake in linear_warmup: {by_name('warmup_off_by_one').explanation}" in shown
 
 
+def test_the_notebook_preview_judges_a_caller_with_correct_helpers_like_make_check(monkeypatch, capsys):
+    """warmup_cosine calls cosine_decay: with a broken cosine_decay in the notebook, the preview
+    (like make check's worker) judges warmup_cosine with the correct helper answers."""
+    from autograder.runtime import notebook
+    from autograder.runtime.selfcheck import VISIBLE_FILE, load_visible_checks
+
+    checks = load_visible_checks(paths.EXERCISES / VISIBLE_FILE)
+    monkeypatch.setattr(notebook, "load_visible_checks", lambda path: checks)
+    broken = vars(load_mutant("cosine_not_held"))
+    notebook.check_in_notebook("warmup_cosine", broken, points=6)
+    shown = capsys.readouterr().out
+    assert "FAIL" not in shown, shown
+    notebook.check_in_notebook("cosine_decay", broken, points=4)
+    assert "FAIL" in capsys.readouterr().out
+    assert broken["cosine_decay"].__name__ == "cosine_decay"  # the student's own helper is put back
+
+
 def test_pytest_exercises_names_the_mistake_and_ends_with_the_estimate(tmp_path):
     import os
     import subprocess

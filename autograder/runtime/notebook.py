@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from types import SimpleNamespace
 
 from .rule import GATED, PENDING
 from .runner import run_probes
@@ -28,7 +27,7 @@ def _on_alarm(signum, frame):
     raise _Timeout
 
 
-def run_in_kernel(namespace: SimpleNamespace, request: dict) -> dict:
+def run_in_kernel(namespace: object, request: dict) -> dict:
     """Answer one probe's request with the notebook's functions, with a time limit."""
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, SECONDS_PER_CALL)
@@ -47,12 +46,30 @@ def run_in_kernel(namespace: SimpleNamespace, request: dict) -> dict:
         signal.signal(signal.SIGALRM, previous)
 
 
+class _Globals:
+    """A notebook's globals seen as a module: a helper that the grader answers for (such as
+    ``cosine_decay`` for ``warmup_cosine``) is replaced where the student's functions look it
+    up, as in the self-check's worker, and put back after the call."""
+
+    def __init__(self, namespace: dict):
+        object.__setattr__(self, "_namespace", namespace)
+
+    def __getattr__(self, name: str):
+        try:
+            return self._namespace[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value) -> None:
+        self._namespace[name] = value
+
+
 def check_in_notebook(function: str, namespace: dict, points: float) -> float:
     """Run the visible checks of ``function`` on ``namespace``; print them; return the points
     the grade's rule (``rule``) gives on these checks for certain: a passed check is pending
     until the hidden main checks pass, so the preview never shows credit the grade takes away."""
     checks = [c for c in load_visible_checks(Path(__file__).with_name(VISIBLE_FILE)) if c.function == function]
-    module = SimpleNamespace(**namespace)
+    module = _Globals(namespace)
     ask = lambda probe: run_in_kernel(module, probe.request)  # noqa: E731
     runs = [run_probes(ask, check.probes) for check in checks]
     scored, rows = estimate(checks, runs)
