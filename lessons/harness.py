@@ -11,7 +11,6 @@ import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 Array = np.ndarray
