@@ -5,8 +5,8 @@
 It generates the nbgrader course, makes N submissions from the released notebooks (correct,
 one catalogued mistake, untouched, in turn), times `nbgrader autograde` on all of them, then
 extracts each submission's modules from its notebooks (as the isolated grader does) and times
-`python -m autograder grade --jobs 1` on those. Both grade with the same isolated worker; the
-difference is nbgrader's kernel per notebook.
+`python -m autograder grade --jobs 1` on those. Both grade with the same isolated worker (no
+student kernel runs in either); the difference is nbgrader's own steps, per notebook.
 """
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         cli_seconds = run([sys.executable, "-m", "autograder", "grade", str(modules), "--out", str(Path(tmp) / "out"),
                            "--jobs", "1", "--quiet"], paths.REPO) / args.n
     print(f"submissions: {args.n} (four notebooks each)")
-    print(f"nbgrader autograde (kernel + isolated grader): {nb_seconds:.2f} s per submission")
+    print(f"nbgrader autograde (isolated grader, no kernel): {nb_seconds:.2f} s per submission")
     print(f"python -m autograder grade --jobs 1:            {cli_seconds:.2f} s per submission")
     print(f"ratio: nbgrader takes {nb_seconds / cli_seconds:.1f}x as long as the CLI")
     return 0
