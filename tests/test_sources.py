@@ -107,3 +107,4 @@ def test_an_unprivileged_grader_refuses_the_same_files():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ("['clipping.py'] [('initialization', 'a hard link '), ('normalization', "
                                    "'not a regula'), ('schedules', 'a symbolic l')]")
+
