@@ -9,6 +9,7 @@ import pytest
 
 from autograder import paths
 from autograder.engine import grade_submission
+from autograder.report import plots
 from autograder.runtime import bwrap, protocol, sources
 from autograder.runtime.sources import MAX_SOURCE_BYTES, read_folder
 from submission_kit import reference_submission
@@ -81,7 +82,7 @@ def test_a_refused_module_costs_that_module_only(tmp_path):
     assert all("not valid UTF-8" in t.message for t in grade.tests if t.function in ("global_norm", "clip_by_norm"))
 
 
-@pytest.mark.parametrize("module", [bwrap, sources, protocol])
+@pytest.mark.parametrize("module", [bwrap, sources, protocol, plots])
 def test_the_runtime_docstring_examples_pass(module):
     failures, tried = doctest.testmod(module)
     assert tried > 0 and failures == 0

@@ -151,37 +151,34 @@ def plot_session(function: str, probe: Probe, reply: dict) -> bytes | None:
 
 # --- initialization ------------------------------------------------------------------------
 
-def _fans(shape: tuple) -> tuple[int, int]:
-    """(fan_in, fan_out) in the course's layout: dense (fan_in, fan_out), conv (C_out, C_in, k...)."""
-    if len(shape) == 2:
-        return int(shape[0]), int(shape[1])
-    field = int(np.prod(shape[2:]))
-    return int(shape[1]) * field, int(shape[0]) * field
-
-
-def intended_fan(function: str, shape: tuple, kwargs: dict) -> float:
-    """The fan the target's std is meant for: the mode's fan for He, their mean for Xavier."""
-    fan_in, fan_out = _fans(shape)
-    if function.startswith("he_"):
-        return float(fan_out if kwargs.get("mode") == "fan_out" else fan_in)
-    return (fan_in + fan_out) / 2.0
-
-
 #: The depth experiment's widest layer (a 1024 x 1024 matmul per layer stays fast).
 MAX_WIDTH = 1024
+#: torch.nn.LeakyReLU's negative slope when the probe gives none.
+LEAKY_SLOPE = 0.01
 
 
 def _activations(nonlinearity: str, param: Any = None) -> Callable[[np.ndarray], np.ndarray]:
-    if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
-        return lambda h: np.where(h > 0, h, slope * h)
-    return ACTIVATIONS.get(nonlinearity, ACTIVATIONS["relu"])
+    negative = LEAKY_SLOPE if param is None else float(param)
+    functions: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "relu": lambda h: np.maximum(h, 0.0), "tanh": np.tanh, "linear": lambda h: h,
+        "leaky_relu": lambda h: np.where(h > 0, h, negative * h), "sigmoid": lambda h: 1 / (1 + np.exp(-h)),
+    }
+    return functions.get(nonlinearity, functions["relu"])
 
 
-ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "relu": lambda h: np.maximum(h, 0.0), "tanh": np.tanh, "linear": lambda h: h,
-    "leaky_relu": lambda h: np.where(h > 0, h, 0.01 * h), "sigmoid": lambda h: 1 / (1 + np.exp(-h)),
-}
+def keeping_width(std: float, nonlinearity: str, param: Any = None) -> float:
+    """The width ``n`` at which weights of this std keep the activation scale from layer to
+    layer: ``n * std**2 * E[act(z)**2] = 1`` for ``z ~ N(0, 1)`` (the second moment that the
+    next layer's weights multiply). For ReLU, ``E[relu(z)**2] = 1/2``, so He's ``std**2 =
+    2 / fan`` gives ``n = fan``.
+
+    >>> round(keeping_width(math.sqrt(2 / 300), "relu"))
+    300
+    """
+    z, dz = np.linspace(-12.0, 12.0, 240_001, retstep=True)  # the integral against N(0, 1), on a grid
+    density = np.exp(-z**2 / 2) / math.sqrt(2 * math.pi)
+    second_moment = float(np.sum(_activations(nonlinearity, param)(z) ** 2 * density) * dz)
+    return 1.0 / (std**2 * second_moment)
 
 
 def depth_profile(draw: Callable[[tuple], np.ndarray], width: int, nonlinearity: str, depth: int = 20,
@@ -201,12 +198,20 @@ def depth_profile(draw: Callable[[tuple], np.ndarray], width: int, nonlinearity:
 
 
 def init_depth_setup(function: str, probe: Probe) -> tuple[int, float]:
-    """``(width, scale)``: the network is built at the width the target's std is meant for
-    (at most ``MAX_WIDTH``), and every std is multiplied by ``scale`` = sqrt(fan / width) so
-    that it stays the std meant for that width (1 unless the fan is wider than the cap)."""
-    fan = intended_fan(function, tuple(probe.expected["shape"]), probe.request.get("kwargs", {}))
-    width = int(min(max(round(fan), 1), MAX_WIDTH))
-    return width, math.sqrt(fan / width)
+    """``(width, scale)``: the network is built at the width where the target's std keeps the
+    activation scale (``keeping_width``, at most ``MAX_WIDTH``), and every std is multiplied by
+    ``scale`` = sqrt(n / width) so that it stays the std meant for that width (1 unless the
+    keeping width is wider than the cap). The target's curve is then flat by construction, and
+    a student's curve shows what their scale does to the signal."""
+    kwargs = probe.request.get("kwargs", {})
+    n = keeping_width(float(probe.expected["std"]), _nonlinearity(function, kwargs), kwargs.get("param"))
+    width = int(min(max(round(n), 8), MAX_WIDTH))
+    return width, math.sqrt(n / width)
+
+
+def _nonlinearity(function: str, kwargs: dict) -> str:
+    """The activation of the depth experiment: He's own, tanh for Xavier (its usual partner)."""
+    return kwargs.get("nonlinearity", "relu") if function.startswith("he_") else "tanh"
 
 
 def target_depth_profile(function: str, probe: Probe, seed: int = 1, factor: float = 1.0) -> list[float]:
@@ -215,7 +220,7 @@ def target_depth_profile(function: str, probe: Probe, seed: int = 1, factor: flo
     calls with different factors use the very same draws."""
     expected = probe.expected
     kwargs = probe.request.get("kwargs", {})
-    nonlinearity = kwargs.get("nonlinearity", "relu") if function.startswith("he_") else "tanh"
+    nonlinearity = _nonlinearity(function, kwargs)
     width, scale = init_depth_setup(function, probe)
     rng = np.random.default_rng(seed)
     std = float(expected["std"]) * scale * factor
@@ -248,8 +253,7 @@ def plot_init(function: str, probe: Probe, reply: dict) -> bytes | None:
         hist.hist(got.ravel(), bins=60, density=True, histtype="step", color=YOURS, label=f"yours (std {got.std():.3g})")
     _title(hist, f"your weights against the target (std {std:.3g})")
     hist.legend(fontsize=LEGEND_SIZE)
-    kwargs = probe.request.get("kwargs", {})
-    nonlinearity = kwargs.get("nonlinearity", "relu") if function.startswith("he_") else "tanh"
+    nonlinearity = _nonlinearity(function, probe.request.get("kwargs", {}))
     width, scale = init_depth_setup(function, probe)
     depth.semilogy(target_depth_profile(function, probe), "o-", color=TARGET, label="target init")
     if has_draws:
@@ -268,7 +272,8 @@ def plot_init(function: str, probe: Probe, reply: dict) -> bytes | None:
     first = target_depth_profile(function, probe)[0]
     depth.set_ylim(min(low, first / 10), max(high, first * 10))
     rescaled = f"; stds x {scale:.3g}, as meant for that width" if scale != 1 else ""
-    _title(depth, f"activation std, 20 {nonlinearity} layers\n(width {width}{rescaled})")
+    _title(depth, f"activation std, 20 {nonlinearity} layers\n(width {width}, where the target keeps its "
+                  f"scale{rescaled})")
     depth.set_xlabel("layer")
     _integer_ticks(depth.xaxis)
     depth.legend(fontsize=LEGEND_SIZE)
