@@ -32,7 +32,7 @@ MAX_DEPTH = 3
 SKIPPED_FOLDERS = {"__pycache__", "node_modules", "site-packages", "venv"}
 #: A notebook file (with its outputs and images) may be at most this long; the code read from
 #: it obeys the runtime's limit on a module's size.
-MAX_NOTEBOOK_BYTES = 32 << 20
+MAX_NOTEBOOK_BYTES = 16 << 20
 SUFFIXES = (".py", ".ipynb")
 EXPECTED = ("one folder per student holding " + ", ".join(f"{m}.py" for m in paths.MODULES)
             + " (or notebooks), at its top or in one nested folder such as exercises/")
@@ -226,11 +226,17 @@ def _match_notebooks(layout: Layout, folder: Path, missing: list[str], notebooks
 
 
 def _defined_names(path: Path) -> set[str]:
-    """The top-level functions and classes a notebook's code defines (parsed, not run)."""
+    """The top-level functions and classes a notebook's code defines (parsed, not run). Code
+    over the module size limit is not parsed: it could not be graded anyway."""
+    from .runtime.sources import MAX_SOURCE_BYTES
+
     try:
         source = notebook_source(read_notebook(path))
+        if len(source) > MAX_SOURCE_BYTES:
+            return set()
         tree = ast.parse(source)
-    except (OSError, ValueError, SyntaxError, RecursionError, SourceError):
+    except (OSError, ValueError, SyntaxError, RecursionError, MemoryError, SourceError, AttributeError,
+            TypeError):
         return set()
     return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
@@ -274,15 +280,20 @@ def _cell_text(cell) -> str:
     return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
 
+def _is_graded_test(cell: dict) -> bool:
+    """Whether a cell is one of nbgrader's graded test cells (whatever shape its metadata has)."""
+    metadata = cell.get("metadata")
+    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return isinstance(nbgrader, dict) and bool(nbgrader.get("grade"))
+
+
 def notebook_source(notebook) -> str:
     """The Python module a notebook defines: every code cell but nbgrader's graded test cells,
     with IPython magics and shell escapes commented out, and ``from __future__`` imports (legal
     atop a cell) moved to the top. ``notebook`` is a dict or an ``nbformat`` node."""
     parts, futures = [], []
     for cell in notebook["cells"]:
-        metadata = (cell.get("metadata") or {}) if isinstance(cell, dict) else {}
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or \
-                (metadata.get("nbgrader") or {}).get("grade"):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or _is_graded_test(cell):
             continue
         lines = []
         for line in _cell_text(cell).splitlines():
@@ -351,8 +362,14 @@ def stage_layout(layout: Layout) -> Staged:
 
 
 def read_submission(folder: Path) -> Staged:
-    """Find and read the modules of the submission in ``folder``."""
-    return stage_layout(find_layout(folder))
+    """Find and read the modules of the submission in ``folder``. Whatever its files make the
+    reading raise costs this submission only, with a plain reason: never the class's run."""
+    try:
+        return stage_layout(find_layout(folder))
+    except Exception as error:  # noqa: BLE001 - a crafted file must not stop the class
+        reason = f"the submission's files could not be read ({type(error).__name__}: {str(error)[:200]})"
+        problems = {module: reason for module in paths.MODULES}
+        return Staged(Sources(problems=dict(problems)), [], problems)
 
 
 def no_module_reason(folder: Path, staged: Staged) -> str:

@@ -543,3 +543,9 @@ def test_a_grader_killed_mid_run_leaves_nothing_behind(tmp_path, level):
         pass
     assert list(Path("/tmp").glob(f"{teardown.PRIVATE_PREFIX}{grader.pid}-*")) == []
     assert [group for group in _stability_cgroups() if f"stability-{grader.pid}-" in group] == []
+
+
+@pytest.mark.skipif(not os.environ.get("CI"), reason="outside CI a machine may lack user namespaces")
+def test_ci_machines_run_the_sandbox():
+    """In CI the sandbox must work, or every test above that needs it would skip unseen."""
+    assert probe_cached("sandbox") is None, probe_cached("sandbox")

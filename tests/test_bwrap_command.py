@@ -23,6 +23,8 @@ def test_the_sandbox_command_line_states_every_promise():
         ["7", "/opt/stability/worker.py"]
     assert command[command.index("--remount-ro") + 1] == "/dev"
     assert command[command.index("--size") + 1:command.index("--size") + 4] == [str(1 << 20), "--tmpfs", "/tmp"]
+    # /tmp is mounted before the binds, so a Python install below /tmp is not covered by it
+    assert command.index("--tmpfs") < command.index("--ro-bind")
     assert command[command.index("--"):] == ["--", "/opt/py/bin/python", "-I"]
 
 

@@ -224,3 +224,56 @@ def test_a_linked_module_is_refused_by_name_not_followed(tmp_path):
     staged = read_submission(tmp_path / "s")
     assert "clipping.py" not in staged.sources.files
     assert "symbolic link" in staged.sources.problems["clipping"] and "clipping" in staged.refused
+
+
+def _notebook_file(path: Path, book) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(book))
+    return path
+
+
+@pytest.mark.parametrize("book", [
+    {"cells": [{"cell_type": "code", "metadata": [1], "source": ""}]},
+    {"cells": [{"cell_type": "code", "metadata": {"nbgrader": 1}, "source": ""}]},
+    {"cells": [{"cell_type": "code", "metadata": {"nbgrader": [2]}, "source": ["x = 1\n", 3]}]},
+    {"cells": [7, None, {"cell_type": "code"}]},
+])
+def test_a_malformed_notebook_costs_its_student_only(tmp_path, book):
+    """Attack: notebook metadata of the wrong shape, as a module's notebook and as a stray
+    notebook deeper down. The class is still graded; the student is told plainly."""
+    subs = tmp_path / "subs"
+    reference_submission(subs / "alice")
+    mallory = reference_submission(subs / "mallory")
+    (mallory / "clipping.py").unlink()
+    _notebook_file(mallory / "clipping.ipynb", book)
+    _notebook_file(mallory / "x" / "y" / "notes.ipynb", book)
+    summary = grading.grade_folder(subs, tmp_path / "out", jobs=1, progress=False)
+    with open(tmp_path / "out" / "grades.csv") as handle:
+        totals = {row["submission"]: float(row["total"]) for row in csv.DictReader(handle)}
+    assert totals["alice"] == 100 and totals["mallory"] == 100 - 14
+    assert sorted(summary.graded) == ["alice", "mallory"] and not summary.failed
+
+
+def test_a_notebook_with_oversized_code_is_not_parsed(tmp_path, monkeypatch):
+    """Attack: megabytes of code in a stray notebook; it is never handed to the parser (which
+    would take about 0.5 GB per MB), and its module is simply missing."""
+    import ast
+
+    folder = reference_submission(tmp_path / "student")
+    (folder / "clipping.py").unlink()
+    _notebook_file(folder / "homework.ipynb",
+                   {"cells": [{"cell_type": "code", "metadata": {}, "source": "x = [" + "0," * 400_000 + "]"}]})
+    parsed = []
+    monkeypatch.setattr(ast, "parse", lambda source, *a, **k: parsed.append(len(source)))
+    staged = read_submission(folder)
+    assert parsed == [] and "clipping.py is missing" in staged.sources.problems["clipping"]
+
+
+def test_a_lone_surrogate_in_a_notebook_costs_that_module_only(tmp_path):
+    folder = reference_submission(tmp_path / "student")
+    (folder / "clipping.py").unlink()
+    text = (paths.SOLUTIONS / "clipping.py").read_text() + '\ny = "' + chr(0xD800) + '"\n'  # JSON: "\\ud800"
+    _notebook_file(folder / "clipping.ipynb", {"cells": [{"cell_type": "code", "metadata": {}, "source": text}]})
+    staged = read_submission(folder)
+    assert "not valid UTF-8" in staged.sources.problems["clipping"]
+    assert sorted(staged.sources.files) == ["initialization.py", "normalization.py", "schedules.py"]

@@ -127,14 +127,16 @@ def sandbox_command(bwrap: str, read_only: Sequence[str], files: Mapping[int, st
     """
     args = [bwrap, *NAMESPACE_FLAGS, *PROCESS_FLAGS, "--uid", str(sandbox_uid), "--gid", str(sandbox_uid),
             "--hostname", "sandbox"]
+    # The private /tmp first: a Python install that lives below /tmp (a clone there) is then
+    # bound on top of it instead of being covered by it.
+    args += ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     for folder in read_only:
         args += ["--ro-bind", folder, folder]
     args += _merged_usr_links()
     for fd, target in files.items():
         args += ["--ro-bind-data", str(fd), target]
     # /dev is bwrap's own small tree (null, zero, random, ...), made read-only: no /dev/shm to fill.
-    args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--size", str(tmp_bytes),
-             "--tmpfs", "/tmp", "--chdir", "/tmp", "--clearenv"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--chdir", "/tmp", "--clearenv"]
     for name, value in (env or {}).items():
         args += ["--setenv", name, value]
     return [*args, "--", *command]

@@ -131,6 +131,14 @@ def read_folder(folder: Path, modules: Sequence[str]) -> Sources:
     return read_paths(found, modules)
 
 
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def from_texts(texts: Mapping[str, str], modules: Sequence[str]) -> Sources:
     """Sources that are already text (a notebook's code cells), with the same size rule."""
     sources = Sources()
@@ -138,7 +146,9 @@ def from_texts(texts: Mapping[str, str], modules: Sequence[str]) -> Sources:
         name = f"{module}.py"
         if module not in texts:
             sources.problems[module] = f"{name} is missing from the submission"
-        elif len(texts[module].encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
+        elif not _encodes(texts[module]):
+            sources.problems[module] = f"{name} holds text that is not valid UTF-8 (a lone surrogate)"
+        elif len(texts[module].encode("utf-8")) > MAX_SOURCE_BYTES:
             sources.problems[module] = f"{name} is larger than the limit of {MAX_SOURCE_BYTES:,} bytes"
         else:
             sources.files[name] = texts[module]
