@@ -29,12 +29,6 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
-def _status(earned: float, available: float) -> str:
-    if earned >= available:
-        return "ok"
-    return "bad" if earned == 0 else "part"
-
-
 def render(title: str, subtitle: str, sections: list[FunctionSection], notes: list[str] = (),
            score_label: str = "Score") -> str:
     earned = round(sum(s.earned for s in sections), 2)
