@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
-from .runtime.sources import Sources
+from .runtime.sources import Sources, encodes_utf8
 
 #: How deep below a submission folder modules are looked for (``upload/repo/exercises`` is 3).
 MAX_DEPTH = 3
@@ -70,14 +70,6 @@ def display_name(raw: str) -> str:
     return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _is_utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def check_folder(folder: Path) -> None:
     """Raise ``SubmissionsError`` unless ``folder`` is an existing, readable folder."""
     if not folder.exists():
@@ -103,7 +95,7 @@ def list_class(folder: Path, exclude: tuple[Path, ...] = ()) -> ClassListing:
         path = Path(entry.path)
         if entry.name.startswith(".") or any(_within(path, e) for e in excluded):
             continue
-        if not _is_utf8(entry.name):
+        if not encodes_utf8(entry.name):
             if entry.is_dir(follow_symlinks=False):
                 listing.reported[display_name(entry.name)] = "the folder name is not valid UTF-8; rename it"
         elif entry.is_symlink():
@@ -141,7 +133,7 @@ def _walk(folder: Path) -> list[_Candidate]:
         except OSError:
             continue
         for entry in entries:
-            if entry.name.startswith(".") or not _is_utf8(entry.name):
+            if entry.name.startswith(".") or not encodes_utf8(entry.name):
                 continue
             named = bool(module_of_name(Path(entry.name))) and entry.name.lower().endswith(SUFFIXES)
             if entry.is_symlink() or (named and not entry.is_file(follow_symlinks=False)):

@@ -7,11 +7,14 @@ Python install is reachable by other users), using the same bubblewrap as the gr
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from autograder import paths
 from autograder.runtime import bwrap
@@ -47,6 +50,17 @@ def as_user(command: list[str], uid: int | None, pythonpath: Path = paths.REPO, 
            "OPENBLAS_NUM_THREADS": "1", **(extra_env or {})}
     return subprocess.run([*prefix, *command], capture_output=True, text=True, env=env, cwd="/tmp",
                           timeout=600, **kwargs)
+
+
+@contextmanager
+def loopback_listener() -> Iterator[socket.socket]:
+    """A listening socket on the host's loopback (port in ``getsockname()[1]``) whose
+    ``accept`` times out fast: a connection arriving is a network escape."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.2)
+        yield listener
 
 
 def live_workers() -> list[str]:

@@ -172,10 +172,7 @@ def test_a_setsid_daemon_dies_with_its_worker(tmp_path):
 
 @needs_sandbox
 def test_the_network_is_unreachable(tmp_path):
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        listener.settimeout(0.2)
+    with kit.loopback_listener() as listener:
         grade = grade_submission(kit.network(tmp_path / "net", listener.getsockname()[1]), "net", limits=FAST,
                                  isolation=choose_isolation())
         with pytest.raises(socket.timeout):
@@ -403,10 +400,7 @@ def test_the_attacks_fail_when_an_unprivileged_user_grades():
     root = kit.shared_folder("stability-attacks-")
     tag = f"plain{os.getpid()}"
     try:
-        with socket.socket() as listener:
-            listener.bind(("127.0.0.1", 0))
-            listener.listen()
-            listener.settimeout(0.2)
+        with kit.loopback_listener() as listener:
             subs, out = _attack_class(root, listener.getsockname()[1], tag, paths.SOLUTIONS)
             done = kit.as_user([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
                                 "--jobs", "1", "--quiet"], kit.PLAIN_USER)
@@ -428,10 +422,7 @@ def test_the_attacks_fail_at_the_uid_level(tmp_path):
     root = kit.shared_folder("stability-uid-")
     tag = f"uid{os.getpid()}"
     try:
-        with socket.socket() as listener:
-            listener.bind(("127.0.0.1", 0))
-            listener.listen()
-            listener.settimeout(0.2)
+        with kit.loopback_listener() as listener:
             subs, out = _attack_class(root, listener.getsockname()[1], tag, grader / "solutions", private=True)
             done = kit.as_user([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
                                 "--jobs", "1", "--quiet", "--isolation", "uid"], None, pythonpath=grader,

@@ -131,7 +131,8 @@ def read_folder(folder: Path, modules: Sequence[str]) -> Sources:
     return read_paths(found, modules)
 
 
-def _encodes(text: str) -> bool:
+def encodes_utf8(text: str) -> bool:
+    """Whether ``text`` is valid UTF-8 text (no lone surrogates, e.g. from a file name)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -146,7 +147,7 @@ def from_texts(texts: Mapping[str, str], modules: Sequence[str]) -> Sources:
         name = f"{module}.py"
         if module not in texts:
             sources.problems[module] = f"{name} is missing from the submission"
-        elif not _encodes(texts[module]):
+        elif not encodes_utf8(texts[module]):
             sources.problems[module] = f"{name} holds text that is not valid UTF-8 (a lone surrogate)"
         elif len(texts[module].encode("utf-8")) > MAX_SOURCE_BYTES:
             sources.problems[module] = f"{name} is larger than the limit of {MAX_SOURCE_BYTES:,} bytes"
